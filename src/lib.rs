@@ -1,0 +1,12 @@
+//! `sharpen`: distribution sharpening versus task rewards, from exact theory to real models.
+//!
+//! The exact module lives in the `sharpen-toy` crate, metrics and figures in
+//! `sharpen-analysis`; this crate holds the command line and the full-scale module.
+
+pub mod cli;
+pub mod problem;
+pub mod table;
+pub mod toy_cmd;
+
+pub use sharpen_analysis as analysis;
+pub use sharpen_toy as toy;

@@ -1,0 +1,52 @@
+//! `sharpen toy …`: the exact module on the command line.
+
+use crate::cli::SolveArgs;
+use crate::problem::read_problem;
+use crate::table::{render_report, render_table};
+use anyhow::{bail, Result};
+use sharpen_toy::report::Table;
+use sharpen_toy::{row, scenarios};
+
+pub fn solve(args: &SolveArgs) -> Result<()> {
+    let regime = args.regime.regime()?;
+    let bandit = read_problem(&args.problem)?;
+    let sol = bandit.solve(&regime);
+    if args.json {
+        println!("{}", serde_json::to_string(&sol)?);
+        return Ok(());
+    }
+    let mut t = Table::new(
+        format!("{regime}: target over the responses"),
+        &["response", "answer", "reward", "length", "π_ref", "target"],
+    );
+    for (i, (r, q)) in bandit.responses().iter().zip(&sol.target).enumerate() {
+        t.push(row![i, r.answer.as_str(), r.reward, r.length, r.prob, *q]);
+    }
+    print!("{}", render_table(&t));
+    println!("expected reward {:.6}, expected length {:.4}", sol.expected_reward, sol.expected_length);
+    if !sol.argmax.is_empty() {
+        println!("argmax set (optimization mode maximisers): {:?}", sol.argmax);
+    }
+    Ok(())
+}
+
+pub fn scenario(name: &str, json: bool) -> Result<()> {
+    let Some(s) = scenarios::find(name) else {
+        let names: Vec<_> = scenarios::all().iter().map(|s| s.name).collect();
+        bail!("unknown scenario '{name}' (known: {})", names.join(", "));
+    };
+    let report = (s.run)();
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", render_report(&report));
+    }
+    Ok(())
+}
+
+pub fn list() -> Result<()> {
+    for s in scenarios::all() {
+        println!("{:<16} {}", s.name, s.summary);
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The exact theory of `sharpen`: the four KL-regularised regimes of
+//! "Beyond Distribution Sharpening" solved exactly on small problems.
+//!
+//! * [`regime`] — the one definition of the regimes (DESIGN §1), shared with the LLM trainer.
+//! * [`bandit`] — finite response sets with exact targets, accuracy, length and maj@k.
+//! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
+//! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
+
+pub mod bandit;
+pub mod error;
+pub mod logspace;
+pub mod majority;
+pub mod regime;
+pub mod report;
+pub mod scenarios;
+pub mod theory;
+
+pub use bandit::{Bandit, Response};
+pub use error::ToyError;
+pub use regime::{Mode, Normalization, Regime};

@@ -1,0 +1,108 @@
+//! Named scenarios: small exact problems that each make one point of the theory.
+//! `sharpen toy list` prints this registry; `sharpen toy scenario NAME` runs one.
+
+use crate::bandit::{Bandit, Response};
+use crate::logspace::entropy;
+use crate::regime::{Regime, PAPER_ALPHAS};
+use crate::report::{Report, Table};
+use crate::row;
+use crate::theory;
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub run: fn() -> Report,
+}
+
+/// Every named scenario, in the order `sharpen toy list` prints them.
+pub fn all() -> Vec<Scenario> {
+    vec![Scenario {
+        name: "many-paths",
+        summary: "T3: the correct answer is spread over many reasoning paths, a short wrong answer is the mode",
+        run: many_paths_report,
+    }]
+}
+
+pub fn find(name: &str) -> Option<Scenario> {
+    all().into_iter().find(|s| s.name == name)
+}
+
+/// β⁻¹ values for the tilted path in reports (0 is π_ref itself).
+pub const TILT_GRID: [f64; 8] = [0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1e4];
+
+/// The many-paths problem: answer "42" (correct) is reached by 12 chain-of-thought strings of
+/// 18–40 tokens with 6% each (72% in all); "41" (wrong) is one 3-token direct answer with 16% —
+/// the single most likely string; "40" (wrong) has 4 longer strings with 3% each.
+pub fn many_paths() -> Bandit {
+    let mut responses = vec![Response { prob: 0.16, reward: 0.0, length: 3, answer: "41".into() }];
+    for i in 0..12 {
+        responses.push(Response { prob: 0.06, reward: 1.0, length: 18 + 2 * i, answer: "42".into() });
+    }
+    for i in 0..4 {
+        responses.push(Response { prob: 0.03, reward: 0.0, length: 20 + 5 * i, answer: "40".into() });
+    }
+    Bandit::new(responses).expect("valid by construction")
+}
+
+/// The regimes shown side by side in reports: the paper's four plus the control.
+pub fn headline_regimes() -> Vec<Regime> {
+    let mut v = vec![Regime::task_reward(), Regime::sharpening(), Regime::control()];
+    v.extend(PAPER_ALPHAS.iter().filter(|&&a| a != 1.0).map(|&a| Regime::tempered(a).unwrap()));
+    v.push(Regime::tilted(1.0, 100.0).unwrap());
+    v.push(Regime::tilted(4.0, 100.0).unwrap());
+    v.push(Regime::tilted(4.0, 1e4).unwrap());
+    v
+}
+
+fn many_paths_report() -> Report {
+    let b = many_paths();
+    let base = b.base();
+    let mode = (0..b.len()).max_by(|&i, &j| base[i].total_cmp(&base[j])).unwrap();
+    let t3 = theory::unfavourable_optimum(&b, &PAPER_ALPHAS, &TILT_GRID);
+
+    let mut base_t = Table::new("The base model π_ref", &["quantity", "value"]);
+    base_t.push(row!["P_ref(correct)", t3.p_ref_correct]);
+    base_t.push(row!["mode string's probability", base[mode]]);
+    base_t.push(row!["mode string's answer", b.responses()[mode].answer.as_str()]);
+    base_t.push(row!["mode string's reward", b.responses()[mode].reward]);
+    base_t.push(row!["mean length", b.expected_length(&base)]);
+
+    let mut regimes =
+        Table::new("Each regime's optimum", &["regime", "accuracy", "mean length", "P(mode string)", "entropy (nats)"]);
+    for r in headline_regimes() {
+        let t = b.target(&r);
+        regimes.push(row![r.name(), b.expected_reward(&t), b.expected_length(&t), t[mode], entropy(&t)]);
+    }
+
+    let mut tempered = Table::new(
+        "Tempered path π_ref^α: accuracy and its slope Cov(r, log π_ref)",
+        &["alpha", "accuracy", "dE[r]/dα"],
+    );
+    for &(a, acc) in &t3.tempered_accuracy {
+        tempered.push(row![a, acc, theory::tempered_accuracy_slope(&b, a)]);
+    }
+    let mut tilted = Table::new(
+        "Tilted path π_ref·e^{β⁻¹ r}: accuracy and its slope Var(r) ≥ 0",
+        &["beta_inv", "accuracy", "dE[r]/dβ⁻¹"],
+    );
+    for &(bi, acc) in &t3.tilted_accuracy {
+        tilted.push(row![bi, acc, theory::tilted_accuracy_slope(&b, bi)]);
+    }
+    let mut maj = Table::new("maj@k of π_ref: voting over samples recovers the answer the mode hides", &["k", "maj@k"]);
+    for &(k, m) in &t3.maj_at_k {
+        maj.push(row![k, m]);
+    }
+
+    Report {
+        scenario: "many-paths".into(),
+        message: format!(
+            "π_ref is right {:.0}% of the time, yet its mode — the sharpening optimum — is wrong \
+             (accuracy {:.2}); π_ref^α loses accuracy as α grows, while tilting by the task reward \
+             only raises it and maj@16 of π_ref is {:.3}.",
+            100.0 * t3.p_ref_correct,
+            t3.sharpening_accuracy,
+            t3.maj_at_k[15].1
+        ),
+        tables: vec![base_t, regimes, tempered, tilted, maj],
+    }
+}
