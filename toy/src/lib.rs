@@ -4,6 +4,7 @@
 //! * [`regime`] — the one definition of the regimes (DESIGN §1), shared with the LLM trainer.
 //! * [`bandit`] — finite response sets with exact targets, accuracy, length and maj@k.
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
+//! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
 pub mod bandit;
@@ -12,6 +13,7 @@ pub mod logspace;
 pub mod majority;
 pub mod regime;
 pub mod report;
+pub mod rloo;
 pub mod scenarios;
 pub mod theory;
 
