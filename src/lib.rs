@@ -7,6 +7,7 @@ pub mod cli;
 pub mod problem;
 pub mod table;
 pub mod toy_cmd;
+pub mod toy_dynamics;
 
 pub use sharpen_analysis as analysis;
 pub use sharpen_toy as toy;

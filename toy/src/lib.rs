@@ -4,10 +4,12 @@
 //! * [`regime`] — the one definition of the regimes (DESIGN §1), shared with the LLM trainer.
 //! * [`bandit`] — finite response sets with exact targets, accuracy, length and maj@k.
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
+//! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.
 //! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
 pub mod bandit;
+pub mod dynamics;
 pub mod error;
 pub mod logspace;
 pub mod majority;

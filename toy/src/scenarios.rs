@@ -16,11 +16,77 @@ pub struct Scenario {
 
 /// Every named scenario, in the order `sharpen toy list` prints them.
 pub fn all() -> Vec<Scenario> {
-    vec![Scenario {
-        name: "many-paths",
-        summary: "T3: the correct answer is spread over many reasoning paths, a short wrong answer is the mode",
-        run: many_paths_report,
-    }]
+    vec![
+        Scenario {
+            name: "many-paths",
+            summary: "T3: the correct answer is spread over many reasoning paths, a short wrong answer is the mode",
+            run: many_paths_report,
+        },
+        Scenario {
+            name: "t7-flow",
+            summary: "T7a: exact gradient flows from π_ref end at each regime's closed-form optimum",
+            run: crate::dynamics::reports::flow_report,
+        },
+        Scenario {
+            name: "t7-seeds",
+            summary: "T7b: 64 seeds of the trainer's estimator per regime: task reward vs sharpening",
+            run: crate::dynamics::reports::seeds_report,
+        },
+        Scenario {
+            name: "t7-self-certainty",
+            summary: "T7c: reward = own log-likelihood: vertices stable, uniform-over-subset equilibria unstable",
+            run: crate::dynamics::reports::self_certainty_report,
+        },
+        Scenario {
+            name: "t7-near-tie",
+            summary: "T7c: with near-tied top responses the seed decides which vertex sharpening locks onto",
+            run: crate::dynamics::reports::near_tie_report,
+        },
+        Scenario {
+            name: "t7-perturbation",
+            summary: "T7d: ε-perturbations of π_ref make argmax optima jump; tilted targets move by O(ε)",
+            run: crate::dynamics::reports::perturbation_report,
+        },
+    ]
+}
+
+/// The named problems `sharpen toy train` and `sharpen toy flow` accept.
+pub const PROBLEMS: [&str; 4] = ["many-paths", "small-four", "near-tie", "near-tie:GAP"];
+
+/// A named problem: `many-paths`, `small-four`, `near-tie` (gap 0.1) or `near-tie:GAP` (GAP in nats ≥ 0).
+pub fn problem(name: &str) -> Option<Bandit> {
+    match name {
+        "many-paths" => Some(many_paths()),
+        "small-four" => Some(small_four()),
+        "near-tie" => Some(near_tie(0.1)),
+        _ => {
+            let gap: f64 = name.strip_prefix("near-tie:")?.parse().ok()?;
+            (gap.is_finite() && gap >= 0.0).then(|| near_tie(gap))
+        }
+    }
+}
+
+/// Four responses: a short wrong mode (0.4), two correct paths (0.3, 0.2), a wrong tail (0.1).
+pub fn small_four() -> Bandit {
+    let r = |prob, reward, length, answer: &str| Response { prob, reward, length, answer: answer.into() };
+    Bandit::new(vec![r(0.4, 0.0, 2, "A"), r(0.3, 1.0, 5, "B"), r(0.2, 1.0, 8, "B"), r(0.1, 0.0, 3, "C")])
+        .expect("valid by construction")
+}
+
+/// Two leading responses `gap` nats apart sharing 60% — response 0 (short, wrong) ahead of
+/// response 1 (correct) — and four responses with 10% each (two correct, two wrong).
+pub fn near_tie(gap: f64) -> Bandit {
+    let lead = 0.6 / (1.0 + (-gap).exp());
+    let r = |prob, reward, length, answer: &str| Response { prob, reward, length, answer: answer.into() };
+    Bandit::new(vec![
+        r(lead, 0.0, 4, "A"),
+        r(0.6 - lead, 1.0, 6, "B"),
+        r(0.1, 1.0, 12, "B"),
+        r(0.1, 1.0, 14, "B"),
+        r(0.1, 0.0, 10, "C"),
+        r(0.1, 0.0, 16, "C"),
+    ])
+    .expect("valid by construction")
 }
 
 pub fn find(name: &str) -> Option<Scenario> {
