@@ -35,7 +35,7 @@ pub struct Solution {
 }
 
 /// Relative tolerance for ties in optimization-mode scores.
-const ARGMAX_TOL: f64 = 1e-9;
+pub(crate) const ARGMAX_TOL: f64 = 1e-9;
 
 impl Bandit {
     /// Validate: non-empty, probabilities finite and ≥ 0 summing to 1 within 1e-6, rewards in [0, 1].

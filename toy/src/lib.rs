@@ -6,6 +6,7 @@
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
 //! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.
 //! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
+//! * [`tree`] — tabular autoregressive models with EOS: T4–T6 and T8 by exact DP over prefixes.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
 pub mod bandit;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod rloo;
 pub mod scenarios;
 pub mod theory;
+pub mod tree;
 
 pub use bandit::{Bandit, Response};
 pub use error::ToyError;
