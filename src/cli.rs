@@ -15,6 +15,22 @@ pub enum Command {
     /// The exact module: solve regimes on finite problems and run named scenarios.
     #[command(subcommand)]
     Toy(ToyCommand),
+    /// Check math answers against gold answers (the task reward's verifier).
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["pred", "cases"])))]
+pub struct VerifyArgs {
+    /// A response or bare answer; its last \boxed{} (or `####`, "the answer is") is used if present.
+    #[arg(long, requires = "gold", conflicts_with = "cases")]
+    pub pred: Option<String>,
+    /// The gold answer, or a solution whose last \boxed{} holds it.
+    #[arg(long, requires = "pred")]
+    pub gold: Option<String>,
+    /// JSONL file with one {"pred": ..., "gold": ...} per line; prints one {"correct": true|false} per line.
+    #[arg(long)]
+    pub cases: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +166,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::List) => crate::toy_cmd::list(),
         Command::Toy(ToyCommand::Train(a)) => crate::toy_dynamics::train(&a),
         Command::Toy(ToyCommand::Flow(a)) => crate::toy_dynamics::flow(&a),
+        Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
+            (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),
+            (None, None, Some(path)) => crate::verify_cmd::verify_cases(path),
+            _ => anyhow::bail!("give either --pred and --gold, or --cases FILE"),
+        },
     }
 }
 

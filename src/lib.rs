@@ -8,6 +8,8 @@ pub mod problem;
 pub mod table;
 pub mod toy_cmd;
 pub mod toy_dynamics;
+pub mod verify;
+pub mod verify_cmd;
 
 pub use sharpen_analysis as analysis;
 pub use sharpen_toy as toy;
