@@ -4,6 +4,7 @@
 //! `sharpen-analysis`; this crate holds the command line and the full-scale module.
 
 pub mod cli;
+pub mod data;
 pub mod problem;
 pub mod table;
 pub mod toy_cmd;

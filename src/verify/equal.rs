@@ -27,6 +27,17 @@ fn equal_text(a: &str, b: &str, percent: bool, depth: usize) -> bool {
     if ua.len() > 1 || ub.len() > 1 {
         return ua.len() == ub.len() && ua.iter().zip(&ub).all(|(x, y)| equal_text(x, y, false, depth + 1));
     }
+    match (matrix(a), matrix(b)) {
+        (Some(ma), Some(mb)) => {
+            return ma.env == mb.env
+                && ma.rows.len() == mb.rows.len()
+                && ma.rows.iter().zip(&mb.rows).all(|(ra, rb)| {
+                    ra.len() == rb.len() && ra.iter().zip(rb).all(|(x, y)| equal_text(x, y, false, depth + 1))
+                });
+        }
+        (None, None) => {}
+        _ => return false,
+    }
     match (sequence(a), sequence(b)) {
         (Some(sa), Some(sb)) => {
             if sa.open != sb.open || sa.close != sb.close || sa.items.len() != sb.items.len() {
@@ -119,6 +130,21 @@ fn strip_lhs(s: &str) -> &str {
     } else {
         s
     }
+}
+
+/// A matrix or vector: `\begin{pmatrix}1\\2\end{pmatrix}` as rows of cells.
+struct Matrix<'a> {
+    env: &'a str,
+    rows: Vec<Vec<&'a str>>,
+}
+
+fn matrix(s: &str) -> Option<Matrix<'_>> {
+    let rest = s.strip_prefix("\\begin{")?;
+    let close = rest.find('}')?;
+    let env = &rest[..close];
+    let body = rest[close + 1..].strip_suffix(&format!("\\end{{{env}}}")[..])?;
+    let rows = split_top(body, "\\\\").into_iter().filter(|r| !r.is_empty()).map(|r| split_top(r, "&")).collect();
+    Some(Matrix { env, rows })
 }
 
 /// A bracketed sequence of at least two items: a tuple `(1,2)`, an interval `[1,2)`, a set

@@ -346,7 +346,7 @@ impl Parser<'_> {
         }
         let text = std::str::from_utf8(&self.s[start..mantissa_end]).ok()?;
         let approx: f64 = format!("{text}e{exp}").parse().ok()?;
-        let exact = (int_len + frac_len <= MAX_EXACT_DIGITS && exp.abs() <= 30).then(|| {
+        let exact = (int_len + frac_len <= MAX_EXACT_DIGITS && exp.abs() <= 38).then(|| {
             let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
             let n: i128 = digits.parse().ok()?;
             let scale = exp - frac_len as i64;
