@@ -53,6 +53,9 @@ pub enum ToyCommand {
     /// T7: integrate the exact gradient flow from π_ref and list the fixed points with their
     /// eigenvalues (stable / unstable / saddle).
     Flow(FlowArgs),
+    /// Solve a tabular autoregressive model exactly: length marginal, accuracy and entropy of
+    /// π_ref and of each regime, and sequence power against token temperature.
+    Tree(TreeArgs),
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +162,61 @@ pub struct SolveArgs {
     pub json: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct TreeArgs {
+    /// geometric | reasoning | loop | fixed-length (= fixed-length:reasoning) | fixed-length:FAMILY
+    pub family: String,
+    /// Number of ordinary tokens V (EOS not counted). Defaults: geometric 2, reasoning 4, loop 3.
+    #[arg(long)]
+    pub vocab: Option<usize>,
+    /// Length cap L: a response that reaches L tokens stops. Defaults: geometric 12, reasoning 8, loop 12.
+    #[arg(long = "max-len")]
+    pub max_len: Option<usize>,
+    /// Geometric: stop probability per step (0.3); reasoning: chance to conclude a chain per step (0.3);
+    /// loop: the loop's EOS probability (0.05).
+    #[arg(long)]
+    pub stop: Option<f64>,
+    /// α of a regime to solve; repeat the flag for several (default: 0.5 1 1.25 2 4).
+    #[arg(long = "alpha")]
+    pub alphas: Vec<f64>,
+    /// none | optimization | sampling
+    #[arg(long, default_value = "sampling")]
+    pub mode: String,
+    /// β⁻¹ ≥ 0: weight of the task reward (0 = no task reward).
+    #[arg(long = "beta-inv", default_value_t = 0.0)]
+    pub beta_inv: f64,
+    /// none | sum | mean | weighted_mean
+    #[arg(long, default_value = "sum")]
+    pub normalization: String,
+    /// w for weighted_mean (N = S / L^w).
+    #[arg(long, default_value_t = 1.0)]
+    pub weight: f64,
+    /// Geometric: Zipf exponent e of the token weights, u_v ∝ (v+1)^−e (default: uniform).
+    #[arg(long)]
+    pub zipf: Option<f64>,
+    /// Reasoning: probability of answering directly at the first token (0.3).
+    #[arg(long = "p-direct")]
+    pub p_direct: Option<f64>,
+    /// Reasoning: accuracy of the direct answer (0.2).
+    #[arg(long = "acc-direct")]
+    pub acc_direct: Option<f64>,
+    /// Reasoning: accuracy of a chain of thought's answer (0.95).
+    #[arg(long = "acc-cot")]
+    pub acc_cot: Option<f64>,
+    /// Loop: probability of entering the loop at the first token (0.2).
+    #[arg(long = "p-loop")]
+    pub p_loop: Option<f64>,
+    /// Loop: accuracy of the short answers (0.7).
+    #[arg(long)]
+    pub acc: Option<f64>,
+    /// Refuse trees with more prefixes than this (memory guard).
+    #[arg(long = "max-prefixes", default_value_t = sharpen_toy::tree::DEFAULT_MAX_NODES)]
+    pub max_prefixes: usize,
+    /// Print one JSON object (alpha_star, base, regimes[], temperature[], …) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),
@@ -166,6 +224,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::List) => crate::toy_cmd::list(),
         Command::Toy(ToyCommand::Train(a)) => crate::toy_dynamics::train(&a),
         Command::Toy(ToyCommand::Flow(a)) => crate::toy_dynamics::flow(&a),
+        Command::Toy(ToyCommand::Tree(a)) => crate::toy_cmd::tree(&a),
         Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
             (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),
             (None, None, Some(path)) => crate::verify_cmd::verify_cases(path),

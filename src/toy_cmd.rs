@@ -1,6 +1,6 @@
 //! `sharpen toy …`: the exact module on the command line.
 
-use crate::cli::SolveArgs;
+use crate::cli::{SolveArgs, TreeArgs};
 use crate::problem::read_problem;
 use crate::table::{render_report, render_table};
 use anyhow::{bail, Result};
@@ -47,6 +47,38 @@ pub fn scenario(name: &str, json: bool) -> Result<()> {
 pub fn list() -> Result<()> {
     for s in scenarios::all() {
         println!("{:<16} {}", s.name, s.summary);
+    }
+    Ok(())
+}
+
+pub fn tree(args: &TreeArgs) -> Result<()> {
+    use sharpen_toy::tree::report::{analyze, to_report, TreeQuery};
+    use sharpen_toy::tree::{FamilyOptions, FamilySpec};
+    use sharpen_toy::{regime::PAPER_ALPHAS, Normalization};
+    let options = FamilyOptions {
+        vocab: args.vocab,
+        max_len: args.max_len,
+        stop: args.stop,
+        zipf: args.zipf,
+        p_direct: args.p_direct,
+        acc_direct: args.acc_direct,
+        acc_cot: args.acc_cot,
+        p_loop: args.p_loop,
+        acc: args.acc,
+    };
+    let spec = FamilySpec::parse(&args.family, &options)?;
+    let query = TreeQuery {
+        alphas: if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() },
+        mode: args.mode.parse()?,
+        beta_inv: args.beta_inv,
+        normalization: Normalization::parse(&args.normalization, args.weight)?,
+        max_nodes: args.max_prefixes,
+    };
+    let result = analyze(&spec, &query)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        print!("{}", render_report(&to_report(&result)));
     }
     Ok(())
 }

@@ -47,6 +47,27 @@ pub fn all() -> Vec<Scenario> {
             summary: "T7d: ε-perturbations of π_ref make argmax optima jump; tilted targets move by O(ε)",
             run: crate::dynamics::reports::perturbation_report,
         },
+        Scenario {
+            name: "tree-length-bias",
+            summary:
+                "T4: sum sharpening picks the short answer, mean sharpening the confident loop; fixed length is flat",
+            run: crate::tree::scenarios::length_bias_report,
+        },
+        Scenario {
+            name: "tree-alpha-critical",
+            summary: "T5: the length of π_ref^α runs to the cap below α*, collapses above 1 (geometric family)",
+            run: crate::tree::scenarios::alpha_critical_report,
+        },
+        Scenario {
+            name: "tree-power-vs-temperature",
+            summary: "T6: exact power conditionals p^α·Z_α vs token temperature 1/α (KL, accuracy, length)",
+            run: crate::tree::scenarios::power_vs_temperature_report,
+        },
+        Scenario {
+            name: "tree-fixed-length",
+            summary: "T8: with EOS forbidden the length effect is gone, the unfavourable optimum stays",
+            run: crate::tree::scenarios::fixed_length_report,
+        },
     ]
 }
 

@@ -158,11 +158,13 @@ pub fn covariance(log_q: &[f64], f: impl Fn(usize) -> f64, g: impl Fn(usize) -> 
 }
 
 /// KL(p ‖ q) between two distributions over complete sequences; +∞ if p has mass q lacks.
+/// Rounding can push the sum of an exact zero to −1e−16; it is reported as 0 (KL ≥ 0).
 pub fn kl(log_p: &[f64], log_q: &[f64]) -> f64 {
-    log_p
+    let k: f64 = log_p
         .iter()
         .zip(log_q)
         .filter(|(&a, _)| a > f64::NEG_INFINITY)
         .map(|(&a, &b)| if b > f64::NEG_INFINITY { a.exp() * (a - b) } else { f64::INFINITY })
-        .sum()
+        .sum();
+    k.max(0.0)
 }

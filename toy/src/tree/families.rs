@@ -33,9 +33,12 @@ fn check_prob(what: &str, x: f64, open: bool) -> Result<(), ToyError> {
     }
 }
 
+/// The longest cap a family accepts; trees are further bounded by their number of prefixes.
+pub const MAX_LEN: usize = 4096;
+
 fn check_len(max_len: usize, min: usize) -> Result<(), ToyError> {
-    if max_len < min || max_len > 64 {
-        return Err(ToyError::Invalid(format!("max_len must lie in {min}..=64, got {max_len}")));
+    if max_len < min || max_len > MAX_LEN {
+        return Err(ToyError::Invalid(format!("max_len must lie in {min}..={MAX_LEN}, got {max_len}")));
     }
     Ok(())
 }
