@@ -17,6 +17,33 @@ pub enum Command {
     Toy(ToyCommand),
     /// Check math answers against gold answers (the task reward's verifier).
     Verify(VerifyArgs),
+    /// Load a dataset (or generate the synthetic task) and print its load summary and prompts.
+    Data(DataArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    /// gsm8k | math | math500 | minerva | aime24 | amc23 | arith (the synthetic task).
+    #[arg(long)]
+    pub dataset: String,
+    /// Split file in the data folder ($SHARPEN_DATA, default ../shared/data): train or test.
+    #[arg(long, default_value = "test")]
+    pub split: String,
+    /// Read this JSONL file instead of <data folder>/<dataset>/<split>.jsonl.
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+    /// Synthetic task only: number of problems.
+    #[arg(long, default_value_t = 100)]
+    pub n: usize,
+    /// Synthetic task only: difficulty 1..=10 (operands = difficulty + 1, sizes up to 10·difficulty).
+    #[arg(long, default_value_t = 3)]
+    pub difficulty: u32,
+    /// Synthetic task only: seed of the generator.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print this many problems as the paper's prompt text with their gold answers.
+    #[arg(long, default_value_t = 1)]
+    pub show: usize,
 }
 
 #[derive(Args, Debug)]
@@ -225,6 +252,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::Train(a)) => crate::toy_dynamics::train(&a),
         Command::Toy(ToyCommand::Flow(a)) => crate::toy_dynamics::flow(&a),
         Command::Toy(ToyCommand::Tree(a)) => crate::toy_cmd::tree(&a),
+        Command::Data(a) => crate::data_cmd::summary(&a),
         Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
             (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),
             (None, None, Some(path)) => crate::verify_cmd::verify_cases(path),

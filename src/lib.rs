@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod data_cmd;
 pub mod problem;
 pub mod table;
 pub mod toy_cmd;

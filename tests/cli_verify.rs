@@ -59,3 +59,26 @@ fn missing_inputs_are_usage_errors() {
     assert_eq!(sharpen(&["verify", "--pred", "1"]).status.code(), Some(2));
     assert_eq!(sharpen(&["verify", "--cases", "/nonexistent/cases.jsonl"]).status.code(), Some(2));
 }
+
+#[test]
+fn data_prints_the_summary_and_prompts() {
+    let out = sharpen(&["data", "--dataset", "arith", "--n", "5", "--difficulty", "2", "--seed", "9", "--show", "2"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("arith: 5 problems, difficulty 2, seed 9"), "{text}");
+    assert_eq!(text.matches("Let's think step-by-step").count(), 2, "{text}");
+
+    let path = temp_file(
+        "math.jsonl",
+        "{\"problem\": \"p\", \"solution\": \"\\\\boxed{7}\"}\n{\"problem\": \"q\", \"solution\": \"none\"}\n",
+    );
+    let out = sharpen(&["data", "--dataset", "math", "--path", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).ok();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("math: 2 rows, 1 with a gold answer, 1 without (lines 2)"), "{text}");
+    assert!(text.contains("(gold: 7)"), "{text}");
+
+    assert_eq!(sharpen(&["data", "--dataset", "mmlu"]).status.code(), Some(2));
+    assert_eq!(sharpen(&["data", "--dataset", "arith", "--difficulty", "11"]).status.code(), Some(2));
+}

@@ -39,7 +39,7 @@ pub struct Problem {
 /// counted in [`LoadSummary`].
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} line {line}: not a JSON object: {message}")]
     Json { path: PathBuf, line: usize, message: String },

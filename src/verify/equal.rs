@@ -12,10 +12,11 @@ pub fn equal_normalized(pred: &Normalized, gold: &Normalized) -> bool {
     if pred.text.is_empty() || gold.text.is_empty() {
         return false;
     }
-    pred.text == gold.text || equal_text(&pred.text, &gold.text, pred.percent || gold.percent, 0)
+    pred.text == gold.text || equal_text(&pred.text, &gold.text, (pred.percent, gold.percent), 0)
 }
 
-fn equal_text(a: &str, b: &str, percent: bool, depth: usize) -> bool {
+/// `percent`: whether `a` and `b` (respectively) carried a `%` that normalisation removed.
+fn equal_text(a: &str, b: &str, percent: (bool, bool), depth: usize) -> bool {
     let (a, b) = (strip_lhs(a), strip_lhs(b));
     if a == b {
         return true;
@@ -25,14 +26,14 @@ fn equal_text(a: &str, b: &str, percent: bool, depth: usize) -> bool {
     }
     let (ua, ub) = (split_top(a, "\\cup"), split_top(b, "\\cup"));
     if ua.len() > 1 || ub.len() > 1 {
-        return ua.len() == ub.len() && ua.iter().zip(&ub).all(|(x, y)| equal_text(x, y, false, depth + 1));
+        return ua.len() == ub.len() && ua.iter().zip(&ub).all(|(x, y)| equal_text(x, y, NO_PERCENT, depth + 1));
     }
     match (matrix(a), matrix(b)) {
         (Some(ma), Some(mb)) => {
             return ma.env == mb.env
                 && ma.rows.len() == mb.rows.len()
                 && ma.rows.iter().zip(&mb.rows).all(|(ra, rb)| {
-                    ra.len() == rb.len() && ra.iter().zip(rb).all(|(x, y)| equal_text(x, y, false, depth + 1))
+                    ra.len() == rb.len() && ra.iter().zip(rb).all(|(x, y)| equal_text(x, y, NO_PERCENT, depth + 1))
                 });
         }
         (None, None) => {}
@@ -46,10 +47,13 @@ fn equal_text(a: &str, b: &str, percent: bool, depth: usize) -> bool {
             return if sa.open == "\\{" {
                 multiset_equal(&sa.items, &sb.items, depth)
             } else {
-                sa.items.iter().zip(&sb.items).all(|(x, y)| equal_text(x, y, false, depth + 1))
+                sa.items.iter().zip(&sb.items).all(|(x, y)| equal_text(x, y, NO_PERCENT, depth + 1))
             };
         }
         (None, None) => {}
+        // A set `\{1,2\}` is the same answer as the bare list `1, 2` (both unordered).
+        (Some(set), None) if set.open == "\\{" => return set_equals_list(&set, b, depth),
+        (None, Some(set)) if set.open == "\\{" => return set_equals_list(&set, a, depth),
         _ => return false, // a tuple or interval never equals a non-tuple
     }
     let (la, lb) = (split_top(a, ","), split_top(b, ","));
@@ -59,9 +63,15 @@ fn equal_text(a: &str, b: &str, percent: bool, depth: usize) -> bool {
     equal_atom(a, b, percent)
 }
 
+/// A set `\{1,2\}` is the same answer as the bare list `1, 2` (both unordered).
+fn set_equals_list(set: &Sequence<'_>, list: &str, depth: usize) -> bool {
+    let items = split_top(list, ",");
+    items.len() == set.items.len() && multiset_equal(&set.items, &items, depth)
+}
+
 fn multiset_equal(a: &[&str], b: &[&str], depth: usize) -> bool {
     let mut used = vec![false; b.len()];
-    a.iter().all(|x| match (0..b.len()).find(|&j| !used[j] && equal_text(x, b[j], false, depth + 1)) {
+    a.iter().all(|x| match (0..b.len()).find(|&j| !used[j] && equal_text(x, b[j], NO_PERCENT, depth + 1)) {
         Some(j) => {
             used[j] = true;
             true
@@ -70,8 +80,11 @@ fn multiset_equal(a: &[&str], b: &[&str], depth: usize) -> bool {
     })
 }
 
+const NO_PERCENT: (bool, bool) = (false, false);
+
 /// Two single answers (no top-level commas): by value if both are numbers, else as text.
-fn equal_atom(a: &str, b: &str, percent: bool) -> bool {
+/// A side that carried `%` may be read as x or x/100 (`50\%` = `50` = `0.5`; `0.5\%` ≠ `50`).
+fn equal_atom(a: &str, b: &str, (pa, pb): (bool, bool)) -> bool {
     let (a, b) = (a.strip_prefix('+').unwrap_or(a), b.strip_prefix('+').unwrap_or(b));
     if let (Some(x), Some(y)) = (integer_literal(a), integer_literal(b)) {
         return x == y; // exact even past the range of any machine integer
@@ -79,8 +92,8 @@ fn equal_atom(a: &str, b: &str, percent: bool) -> bool {
     match (evaluate(a), evaluate(b)) {
         (Some(x), Some(y)) => {
             num_eq(x, y)
-                || (percent
-                    && (percent_of(x).is_some_and(|x| num_eq(x, y)) || percent_of(y).is_some_and(|y| num_eq(x, y))))
+                || (pa && percent_of(x).is_some_and(|x| num_eq(x, y)))
+                || (pb && percent_of(y).is_some_and(|y| num_eq(x, y)))
         }
         (None, None) => {
             a == b || (a.bytes().all(|c| c.is_ascii_alphabetic()) && a.len() > 1 && a.eq_ignore_ascii_case(b))

@@ -85,7 +85,7 @@ pub fn after_answer_phrase(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let candidates = [("answer is", 9), ("answer:", 7)];
     let (p, len) = candidates.iter().filter_map(|(pat, len)| lower.rfind(pat).map(|p| (p, *len))).max()?;
-    let rest = text[p + len..].trim_start_matches([' ', ':', '\t']);
+    let rest = text[p + len..].trim_start_matches([' ', ':', '\t', '\n', '*']);
     let bytes = rest.as_bytes();
     let mut end = rest.len();
     for (i, &c) in bytes.iter().enumerate() {
@@ -95,7 +95,8 @@ pub fn after_answer_phrase(text: &str) -> Option<String> {
             break;
         }
     }
-    let ans = rest[..end].trim().trim_matches('$').trim();
+    // Markdown bold (`**18**`) and inline math delimiters around the answer are not part of it.
+    let ans = rest[..end].trim().trim_matches(['$', '*']).trim();
     let ans = ans.strip_prefix("\\(").and_then(|a| a.strip_suffix("\\)")).unwrap_or(ans).trim();
     (!ans.is_empty()).then(|| ans.to_string())
 }
