@@ -70,7 +70,7 @@ pub fn normalize(answer: &str) -> Normalized {
     }
     s = s.replace("\\$", " ").replace('$', " ");
     let (stripped, had_percent_word) = strip_trailing_units(&s);
-    s = stripped;
+    s = strip_words_after_number(&stripped);
     percent |= had_percent_word;
     s = brace_arguments(&s);
     s = remove_whitespace(&s);
@@ -241,6 +241,24 @@ fn strip_trailing_units(s: &str) -> (String, bool) {
         }
         percent |= word.eq_ignore_ascii_case("percent");
         s = prefix.to_string();
+    }
+}
+
+/// `18 eggs` -> `18`, `7 more apples` -> `7`: a plain number followed only by words (of two or
+/// more letters, separated by spaces) is that number. Anything else is left alone, so
+/// `18 or 19`, `2 x` and `x squared` keep their words.
+fn strip_words_after_number(s: &str) -> String {
+    let t = s.trim();
+    let num_end = t.find(char::is_whitespace).unwrap_or(t.len());
+    let (num, words) = t.split_at(num_end);
+    let is_number = num.bytes().any(|b| b.is_ascii_digit())
+        && num.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b',' || b == b'-');
+    let all_words = !words.trim().is_empty()
+        && words.split_whitespace().all(|w| w.len() >= 2 && w.bytes().all(|b| b.is_ascii_alphabetic()));
+    if is_number && all_words {
+        num.to_string()
+    } else {
+        s.to_string()
     }
 }
 
