@@ -71,3 +71,28 @@ fn extraction_rules() {
     assert_eq!(extract_answer("nothing"), None);
     assert_eq!(extract_answer("\\boxedx"), None);
 }
+
+#[test]
+fn normal_forms_of_real_answers() {
+    use sharpen::verify::normalize;
+    let cases = [
+        ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", false),
+        ("\\frac{270}7\\text{ degrees}", "\\frac{270}{7}", false),
+        ("11,\\! 111,\\! 111,\\! 100", "11111111100", false),
+        ("\\$32,\\!348", "32348", false),
+        ("864 \\mbox{ inches}^2", "864", false),
+        ("\\text{(C)}", "C", false),
+        ("\\frac 59", "\\frac{5}{9}", false),
+        ("\\begin{pmatrix} -1 & 0 \\\\ 0 & -1 \\end{pmatrix}", "\\begin{pmatrix}-1&0\\\\0&-1\\end{pmatrix}", false),
+        ("(-\\infty, 0]", "(-\\infty,0]", false),
+        ("\\$18.90", "18.9", false),
+        ("12.5\\%", "12.5", true),
+        ("90^\\circ", "90", false),
+        ("p \\rightarrow q", "p\\rightarrow q", false),
+        ("2\\pi r", "2\\pi r", false),
+    ];
+    for (raw, text, percent) in cases {
+        let n = normalize(raw);
+        assert_eq!((n.text.as_str(), n.percent), (text, percent), "{raw:?}");
+    }
+}
