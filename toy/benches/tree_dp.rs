@@ -21,7 +21,7 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    // V = 4, cap 9: (4^10 − 1)/3 = 349,525 prefixes; V = 2, cap 19: 2^20 − 1 = 1,048,575.
+    // V = 2 with Zipf tokens, cap 19: 2^20 − 1 = 1,048,575 prefixes.
     let g = Geometric::new(2, 0.3, Some(1.0), 19).unwrap();
     let start = Instant::now();
     let tree = Tree::build(&g, 10_000_000).unwrap();

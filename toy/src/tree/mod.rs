@@ -9,7 +9,8 @@
 //!   (`sum`, `mean`, `weighted_mean`), and [`Summary`] (length pmf, mean length, accuracy,
 //!   entropy, answers).
 //! * [`power`] — the exact token conditionals of π_ref^α, q(v|n) ∝ p(v|n)^α·Z_α(n·v).
-//! * [`temperature`] — token-level temperature 1/α, for comparison.
+//! * [`temperature`] — token-level temperature 1/α, for comparison; [`sample`] draws sequences
+//!   token by token from any conditionals.
 //! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree`;
 //!   [`scenarios`] — the named `tree-*` scenarios.
 //!
@@ -36,6 +37,7 @@ pub mod families;
 pub mod model;
 pub mod power;
 pub mod report;
+pub mod sample;
 pub mod scenarios;
 pub mod spec;
 pub mod temperature;
