@@ -19,6 +19,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Load a dataset (or generate the synthetic task) and print its load summary and prompts.
     Data(DataArgs),
+    /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
+    Sample(crate::sample_cmd::SampleArgs),
 }
 
 #[derive(Args, Debug)]
@@ -246,6 +248,7 @@ pub struct TreeArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Sample(a) => crate::sample_cmd::run(&a),
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),
         Command::Toy(ToyCommand::Scenario { name, json }) => crate::toy_cmd::scenario(&name, json),
         Command::Toy(ToyCommand::List) => crate::toy_cmd::list(),

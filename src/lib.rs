@@ -3,11 +3,17 @@
 //! The exact module lives in the `sharpen-toy` crate, metrics and figures in
 //! `sharpen-analysis`; this crate holds the command line and the full-scale module.
 
+pub mod chat;
 pub mod cli;
 pub mod data;
 pub mod data_cmd;
+pub mod lm;
+pub mod model;
 pub mod problem;
+pub mod rollout;
+pub mod sample_cmd;
 pub mod table;
+pub mod tokenizer;
 pub mod toy_cmd;
 pub mod toy_dynamics;
 pub mod verify;

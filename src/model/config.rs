@@ -1,0 +1,234 @@
+//! `config.json` of a Hugging Face decoder, reduced to what our decoder needs.
+//!
+//! The three families differ only in a few switches, read here:
+//! - llama: optional `attention_bias` (q, k, v, o), optional Llama-3 `rope_scaling`;
+//! - qwen2: bias on q, k, v (never on o);
+//! - qwen3: RMSNorm on every query and key head (`q_norm`, `k_norm`) and an explicit `head_dim`.
+
+use super::error::{ModelError, Result};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arch {
+    Llama,
+    Qwen2,
+    Qwen3,
+}
+
+impl Arch {
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Llama => "llama",
+            Arch::Qwen2 => "qwen2",
+            Arch::Qwen3 => "qwen3",
+        }
+    }
+}
+
+/// RoPE frequency adjustment (`rope_scaling` / `rope_parameters`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RopeScaling {
+    None,
+    /// Llama 3.1+: long wavelengths divided by `factor`, a smooth ramp between the two cut-offs.
+    Llama3 {
+        factor: f64,
+        low_freq_factor: f64,
+        high_freq_factor: f64,
+        original_max_position_embeddings: f64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    pub arch: Arch,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_layers: usize,
+    pub num_heads: usize,
+    pub num_kv_heads: usize,
+    pub head_dim: usize,
+    pub rms_norm_eps: f64,
+    pub rope_theta: f64,
+    pub rope_scaling: RopeScaling,
+    pub qkv_bias: bool,
+    pub o_bias: bool,
+    pub mlp_bias: bool,
+    pub qk_norm: bool,
+    pub tie_word_embeddings: bool,
+    pub max_position_embeddings: usize,
+    pub bos_token_id: Option<u32>,
+    /// `eos_token_id` of config.json (an int or a list); generation_config.json may add more.
+    pub eos_token_ids: Vec<u32>,
+}
+
+fn get_usize(v: &Value, key: &str) -> Result<Option<usize>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x
+            .as_u64()
+            .map(|n| Some(n as usize))
+            .ok_or_else(|| ModelError::config(format!("{key} must be a non-negative integer, got {x}"))),
+    }
+}
+
+fn need_usize(v: &Value, key: &str) -> Result<usize> {
+    get_usize(v, key)?.ok_or_else(|| ModelError::config(format!("missing key {key}")))
+}
+
+fn get_f64(v: &Value, key: &str) -> Result<Option<f64>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(x) => x.as_f64().map(Some).ok_or_else(|| ModelError::config(format!("{key} must be a number, got {x}"))),
+    }
+}
+
+fn get_bool(v: &Value, key: &str, default: bool) -> Result<bool> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(x) => x.as_bool().ok_or_else(|| ModelError::config(format!("{key} must be a boolean, got {x}"))),
+    }
+}
+
+/// Token ids given as one integer or a list of integers (`eos_token_id`).
+pub fn token_ids(v: Option<&Value>) -> Result<Vec<u32>> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Number(n)) => {
+            n.as_u64().map(|x| vec![x as u32]).ok_or_else(|| ModelError::config(format!("bad token id {n}")))
+        }
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| x.as_u64().map(|n| n as u32).ok_or_else(|| ModelError::config(format!("bad token id {x}"))))
+            .collect(),
+        Some(x) => Err(ModelError::config(format!("token id must be an int or a list, got {x}"))),
+    }
+}
+
+fn rope_scaling(v: &Value) -> Result<RopeScaling> {
+    // Older configs: `rope_scaling`; transformers >= 5 writes `rope_parameters`.
+    let s = match v.get("rope_scaling").filter(|s| !s.is_null()).or_else(|| v.get("rope_parameters")) {
+        None | Some(Value::Null) => return Ok(RopeScaling::None),
+        Some(s) => s,
+    };
+    let kind = s.get("rope_type").or_else(|| s.get("type")).and_then(Value::as_str).unwrap_or("default");
+    match kind {
+        "default" => Ok(RopeScaling::None),
+        "llama3" => {
+            let need = |k: &str| get_f64(s, k)?.ok_or_else(|| ModelError::config(format!("rope_scaling: missing {k}")));
+            Ok(RopeScaling::Llama3 {
+                factor: need("factor")?,
+                low_freq_factor: need("low_freq_factor")?,
+                high_freq_factor: need("high_freq_factor")?,
+                original_max_position_embeddings: need("original_max_position_embeddings")?,
+            })
+        }
+        other => {
+            Err(ModelError::config(format!("unsupported rope scaling type {other:?} (supported: default, llama3)")))
+        }
+    }
+}
+
+impl ModelConfig {
+    /// Parse a config.json value. Unknown `model_type` is an error naming it.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let model_type =
+            v.get("model_type").and_then(Value::as_str).ok_or_else(|| ModelError::config("missing key model_type"))?;
+        let arch = match model_type {
+            "llama" => Arch::Llama,
+            "qwen2" => Arch::Qwen2,
+            "qwen3" => Arch::Qwen3,
+            other => return Err(ModelError::UnknownArchitecture(other.to_string())),
+        };
+        let act = v.get("hidden_act").and_then(Value::as_str).unwrap_or("silu");
+        if act != "silu" {
+            return Err(ModelError::config(format!("unsupported hidden_act {act:?} (supported: silu)")));
+        }
+        if get_bool(v, "use_sliding_window", false)? {
+            return Err(ModelError::config("use_sliding_window = true is not supported"));
+        }
+        let hidden_size = need_usize(v, "hidden_size")?;
+        let num_heads = need_usize(v, "num_attention_heads")?;
+        let num_kv_heads = get_usize(v, "num_key_value_heads")?.unwrap_or(num_heads);
+        if num_heads == 0 || num_kv_heads == 0 || num_heads % num_kv_heads != 0 {
+            return Err(ModelError::config(format!(
+                "num_attention_heads ({num_heads}) must be a positive multiple of num_key_value_heads ({num_kv_heads})"
+            )));
+        }
+        let head_dim = get_usize(v, "head_dim")?.unwrap_or(hidden_size / num_heads);
+        if head_dim == 0 || head_dim % 2 != 0 {
+            return Err(ModelError::config(format!("head_dim must be even and positive, got {head_dim}")));
+        }
+        let rope_theta = get_f64(v, "rope_theta")?
+            .or(v.get("rope_parameters").map(|p| get_f64(p, "rope_theta")).transpose()?.flatten())
+            .unwrap_or(10000.0);
+        let attention_bias = get_bool(v, "attention_bias", false)?;
+        let (qkv_bias, o_bias) = match arch {
+            Arch::Qwen2 => (true, false),
+            Arch::Llama | Arch::Qwen3 => (attention_bias, attention_bias),
+        };
+        Ok(ModelConfig {
+            arch,
+            vocab_size: need_usize(v, "vocab_size")?,
+            hidden_size,
+            intermediate_size: need_usize(v, "intermediate_size")?,
+            num_layers: need_usize(v, "num_hidden_layers")?,
+            num_heads,
+            num_kv_heads,
+            head_dim,
+            rms_norm_eps: get_f64(v, "rms_norm_eps")?.unwrap_or(1e-6),
+            rope_theta,
+            rope_scaling: rope_scaling(v)?,
+            qkv_bias,
+            o_bias,
+            mlp_bias: get_bool(v, "mlp_bias", false)?,
+            qk_norm: arch == Arch::Qwen3,
+            tie_word_embeddings: get_bool(v, "tie_word_embeddings", false)?,
+            max_position_embeddings: get_usize(v, "max_position_embeddings")?.unwrap_or(4096),
+            bos_token_id: get_usize(v, "bos_token_id")?.map(|x| x as u32),
+            eos_token_ids: token_ids(v.get("eos_token_id"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn base(model_type: &str) -> Value {
+        json!({"model_type": model_type, "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
+               "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1})
+    }
+
+    #[test]
+    fn families_set_their_switches() {
+        let l = ModelConfig::from_json(&base("llama")).unwrap();
+        assert_eq!((l.qkv_bias, l.o_bias, l.qk_norm, l.head_dim), (false, false, false, 4));
+        let q2 = ModelConfig::from_json(&base("qwen2")).unwrap();
+        assert_eq!((q2.qkv_bias, q2.o_bias, q2.qk_norm), (true, false, false));
+        let mut v = base("qwen3");
+        v["head_dim"] = json!(6);
+        let q3 = ModelConfig::from_json(&v).unwrap();
+        assert_eq!((q3.qkv_bias, q3.qk_norm, q3.head_dim), (false, true, 6));
+    }
+
+    #[test]
+    fn unknown_architecture_is_named() {
+        let e = ModelConfig::from_json(&base("gpt_neox")).unwrap_err().to_string();
+        assert!(e.contains("gpt_neox"), "{e}");
+    }
+
+    #[test]
+    fn llama3_rope_scaling_and_eos_list() {
+        let mut v = base("llama");
+        v["rope_scaling"] = json!({"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0, "original_max_position_embeddings": 8192});
+        v["eos_token_id"] = json!([128001, 128009]);
+        let c = ModelConfig::from_json(&v).unwrap();
+        assert!(matches!(c.rope_scaling, RopeScaling::Llama3 { factor, .. } if factor == 32.0));
+        assert_eq!(c.eos_token_ids, vec![128001, 128009]);
+        v["rope_scaling"] = json!({"rope_type": "yarn", "factor": 4.0});
+        assert!(ModelConfig::from_json(&v).unwrap_err().to_string().contains("yarn"));
+    }
+}

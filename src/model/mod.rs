@@ -1,0 +1,38 @@
+//! Trainable decoders of the Llama, Qwen2 and Qwen3 families, loaded from Hugging Face folders
+//! or from tensors in memory.
+//!
+//! - [`Model::load`] / [`Model::from_parts`] with [`LoadOptions`] (dtype, device, trainable);
+//! - [`Model::forward_train`]: logits at every position, differentiable (the policy gradient);
+//! - [`Model::forward_cached`] with a [`KvCache`]: fused inference ops for sampling;
+//! - [`next_token_logprobs`]: per-token log-probabilities from training logits.
+//!
+//! Batches are left-padded: row b holds `left_pad[b]` padding slots, then its tokens. Positions
+//! restart at 0 after the padding and padding slots are never attended to, so a row's logits do
+//! not depend on what else is in the batch.
+
+mod attention;
+mod cache;
+pub mod config;
+mod decoder;
+pub mod error;
+mod linear;
+mod load;
+mod mlp;
+mod norm;
+pub mod rope;
+mod weights;
+
+pub use cache::KvCache;
+pub use config::{Arch, ModelConfig, RopeScaling};
+pub use decoder::{next_token_logprobs, Model};
+pub use error::ModelError;
+pub use load::{read_safetensors, safetensors_files, LoadOptions};
+
+/// Which implementation of each op a forward uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// Differentiable composed ops (candle's fused kernels have no backward).
+    Train,
+    /// Fused kernels; no gradient.
+    Infer,
+}

@@ -1,0 +1,22 @@
+//! RMSNorm. Training path: `rms_norm_slow` (differentiable); inference: the fused kernel.
+
+use super::Path;
+use candle_core::{Result, Tensor};
+
+pub struct RmsNorm {
+    pub(crate) weight: Tensor,
+    eps: f64,
+}
+
+impl RmsNorm {
+    pub fn new(weight: Tensor, eps: f64) -> Self {
+        RmsNorm { weight, eps }
+    }
+
+    pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
+        match path {
+            Path::Train => candle_nn::ops::rms_norm_slow(x, &self.weight, self.eps as f32),
+            Path::Infer => candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32),
+        }
+    }
+}

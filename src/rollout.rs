@@ -1,0 +1,276 @@
+//! Batched sampling from a [`Model`]: temperature, top-p, greedy; stop at any EOS id or a token
+//! cap, or ignore EOS (fixed-length runs). Prompts of different lengths share one left-padded
+//! batch and one preallocated KV cache.
+//!
+//! Randomness: row r (prompt i, sample j, r = i·n + j) draws from its own ChaCha8 stream r of
+//! `seed`, one uniform per generated token, so a row's tokens depend only on (seed, r) and the
+//! model, never on the batch around it.
+
+use crate::model::{KvCache, Model, ModelError};
+use candle_core::{DType, Device, Tensor};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Debug, Clone)]
+pub struct SamplingParams {
+    /// Cap on generated tokens per row.
+    pub max_new_tokens: usize,
+    /// Softmax temperature (> 0); ignored when `greedy`.
+    pub temperature: f64,
+    /// Nucleus mass in (0, 1]; 1 samples from the whole vocabulary.
+    pub top_p: f64,
+    /// Always take the most likely token (the first one on ties).
+    pub greedy: bool,
+    /// Keep generating after an EOS token (the paper's fixed-length runs).
+    pub ignore_eos: bool,
+    pub seed: u64,
+    /// Row r of this call draws from stream `stream_offset + r` of `seed` (for callers that split
+    /// one logical batch into several calls).
+    pub stream_offset: u64,
+}
+
+impl Default for SamplingParams {
+    fn default() -> Self {
+        SamplingParams {
+            max_new_tokens: 256,
+            temperature: 1.0,
+            top_p: 1.0,
+            greedy: false,
+            ignore_eos: false,
+            seed: 0,
+            stream_offset: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Generated one of the EOS ids (it is the last token of `tokens`).
+    Eos,
+    /// Reached `max_new_tokens`.
+    Length,
+}
+
+/// One sampled continuation.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rollout {
+    pub prompt_index: usize,
+    pub sample_index: usize,
+    /// Generated tokens (not the prompt), the EOS token included when it stopped there.
+    pub tokens: Vec<u32>,
+    /// log π(token | prefix) under the model itself (temperature 1, no top-p), one per token:
+    /// the policy's and the reference's likelihood, whatever the sampling settings.
+    pub logprobs: Vec<f32>,
+    pub stop: StopReason,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    #[error("invalid sampling parameters: {0}")]
+    Params(String),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+impl SamplingParams {
+    fn check(&self) -> Result<(), RolloutError> {
+        if !self.greedy && !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return Err(RolloutError::Params(format!("temperature must be > 0, got {}", self.temperature)));
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(RolloutError::Params(format!("top_p must be in (0, 1], got {}", self.top_p)));
+        }
+        Ok(())
+    }
+}
+
+/// Pick a token from one row of logits; returns (token, its log-probability at temperature 1).
+/// `u` is a uniform draw in [0, 1); `scratch` is reused between calls.
+pub fn pick(logits: &[f32], params: &SamplingParams, u: f64, scratch: &mut Vec<(f32, u32)>) -> (u32, f32) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let log_z = max + logits.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    let token = if params.greedy {
+        logits.iter().position(|&x| x == max).unwrap_or(0) as u32
+    } else {
+        let inv_t = (1.0 / params.temperature) as f32;
+        let weight = |x: f32| ((x - max) * inv_t).exp();
+        if params.top_p >= 1.0 {
+            let total: f64 = logits.iter().map(|&x| weight(x) as f64).sum();
+            let target = u * total;
+            let mut acc = 0.0f64;
+            let mut chosen = logits.len() - 1;
+            for (i, &x) in logits.iter().enumerate() {
+                acc += weight(x) as f64;
+                if acc > target {
+                    chosen = i;
+                    break;
+                }
+            }
+            chosen as u32
+        } else {
+            // Nucleus as in transformers' TopPLogitsWarper: keep the most likely tokens while the
+            // mass before each is below top_p (at least one), then renormalise.
+            scratch.clear();
+            scratch.extend(logits.iter().enumerate().map(|(i, &x)| (weight(x), i as u32)));
+            scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let total: f64 = scratch.iter().map(|p| p.0 as f64).sum();
+            let mut kept = 0.0f64;
+            let mut n = 0;
+            for &(w, _) in scratch.iter() {
+                if n > 0 && kept / total >= params.top_p {
+                    break;
+                }
+                kept += w as f64;
+                n += 1;
+            }
+            let target = u * kept;
+            let mut acc = 0.0f64;
+            let mut chosen = scratch[n - 1].1;
+            for &(w, i) in &scratch[..n] {
+                acc += w as f64;
+                if acc > target {
+                    chosen = i;
+                    break;
+                }
+            }
+            chosen
+        }
+    };
+    (token, logits[token as usize] - log_z)
+}
+
+/// Run `f` on the (B, V) f32 logits as one host slice: no copy on the CPU device.
+fn with_host_logits<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+    let t = logits.to_dtype(DType::F32)?.to_device(&Device::Cpu)?.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else { candle_core::bail!("expected host storage") };
+    let (start, end) = layout.contiguous_offsets().expect("contiguous");
+    Ok(f(&cpu.as_slice::<f32>()?[start..end]))
+}
+
+/// Sample `n` continuations of every prompt (token ids, each non-empty) in one batch.
+/// Rollouts come back in order: prompt 0 samples 0..n, prompt 1, ...
+pub fn sample(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    n: usize,
+    eos_ids: &[u32],
+    params: &SamplingParams,
+) -> Result<Vec<Rollout>, RolloutError> {
+    params.check()?;
+    if prompts.iter().any(Vec::is_empty) {
+        return Err(RolloutError::Params("empty prompt".into()));
+    }
+    let rows: Vec<(usize, usize)> = (0..prompts.len()).flat_map(|i| (0..n).map(move |j| (i, j))).collect();
+    if rows.is_empty() || params.max_new_tokens == 0 {
+        return Ok(rows.iter().map(|&(i, j)| empty(i, j)).collect());
+    }
+    let b = rows.len();
+    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    let left_pad: Vec<usize> = rows.iter().map(|&(i, _)| longest - prompts[i].len()).collect();
+    let flat: Vec<u32> = rows
+        .iter()
+        .flat_map(|&(i, _)| std::iter::repeat_n(0u32, longest - prompts[i].len()).chain(prompts[i].iter().copied()))
+        .collect();
+    let device = model.device().clone();
+    let mut cache: KvCache = model.new_cache(left_pad, longest + params.max_new_tokens)?;
+    let mut logits = model.forward_cached(&Tensor::from_vec(flat, (b, longest), &device)?, &mut cache, true)?;
+
+    let mut rngs: Vec<ChaCha8Rng> = (0..b)
+        .map(|r| {
+            let mut g = ChaCha8Rng::seed_from_u64(params.seed);
+            g.set_stream(params.stream_offset + r as u64);
+            g
+        })
+        .collect();
+    let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
+    let mut done = vec![false; b];
+    let mut scratch = Vec::new();
+    for step in 0..params.max_new_tokens {
+        let v = model.config().vocab_size;
+        let next: Vec<u32> = with_host_logits(&logits, |host| {
+            (0..b)
+                .map(|r| {
+                    let u: f64 = rngs[r].gen();
+                    if done[r] {
+                        return 0;
+                    }
+                    let (tok, lp) = pick(&host[r * v..(r + 1) * v], params, u, &mut scratch);
+                    out[r].tokens.push(tok);
+                    out[r].logprobs.push(lp);
+                    if !params.ignore_eos && eos_ids.contains(&tok) {
+                        out[r].stop = StopReason::Eos;
+                        done[r] = true;
+                    }
+                    tok
+                })
+                .collect()
+        })?;
+        if done.iter().all(|&d| d) || step + 1 == params.max_new_tokens {
+            break;
+        }
+        logits = model.forward_cached(&Tensor::from_vec(next, (b, 1), &device)?, &mut cache, true)?;
+    }
+    Ok(out)
+}
+
+fn empty(prompt_index: usize, sample_index: usize) -> Rollout {
+    Rollout { prompt_index, sample_index, tokens: vec![], logprobs: vec![], stop: StopReason::Length }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(greedy: bool, temperature: f64, top_p: f64) -> SamplingParams {
+        SamplingParams { greedy, temperature, top_p, ..SamplingParams::default() }
+    }
+
+    #[test]
+    fn greedy_takes_first_maximum_and_reports_log_softmax() {
+        let logits = [1.0f32, 3.0, 3.0, -2.0];
+        let (t, lp) = pick(&logits, &params(true, 1.0, 1.0), 0.99, &mut vec![]);
+        assert_eq!(t, 1);
+        let z: f32 = logits.iter().map(|x| x.exp()).sum();
+        assert!((lp - (3.0f32.exp() / z).ln()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn inverse_cdf_follows_the_tempered_distribution() {
+        // p ∝ exp(l / T) with T = 0.5: weights 1, e^2, e^4 → boundaries of the cumulative mass.
+        let logits = [0.0f32, 1.0, 2.0];
+        let w = [1.0f64, 2f64.exp(), 4f64.exp()];
+        let total: f64 = w.iter().sum();
+        let p = params(false, 0.5, 1.0);
+        let c0 = w[0] / total;
+        let c1 = (w[0] + w[1]) / total;
+        assert_eq!(pick(&logits, &p, c0 * 0.99, &mut vec![]).0, 0);
+        assert_eq!(pick(&logits, &p, c0 * 1.01, &mut vec![]).0, 1);
+        assert_eq!(pick(&logits, &p, c1 * 0.999, &mut vec![]).0, 1);
+        assert_eq!(pick(&logits, &p, c1 * 1.001, &mut vec![]).0, 2);
+    }
+
+    #[test]
+    fn top_p_keeps_the_smallest_nucleus() {
+        // probabilities 0.5, 0.3, 0.2 (logits = ln p): top_p 0.6 keeps {0, 1}; 0.5 keeps {0} only.
+        let logits = [0.5f32.ln(), 0.3f32.ln(), 0.2f32.ln()];
+        for u in [0.0, 0.3, 0.62, 0.99] {
+            let t = pick(&logits, &params(false, 1.0, 0.6), u, &mut vec![]).0;
+            assert!(t < 2, "u={u} gave {t}");
+            assert_eq!(pick(&logits, &params(false, 1.0, 0.5), u, &mut vec![]).0, 0);
+        }
+        // u just past 0.5/0.8 of the nucleus mass picks the second token.
+        assert_eq!(pick(&logits, &params(false, 1.0, 0.6), 0.5 / 0.8 + 1e-3, &mut vec![]).0, 1);
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        assert!(params(false, 0.0, 1.0).check().is_err());
+        assert!(params(false, 1.0, 0.0).check().is_err());
+        assert!(params(false, 1.0, 1.5).check().is_err());
+        assert!(params(true, 0.0, 1.0).check().is_ok());
+    }
+}
