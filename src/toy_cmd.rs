@@ -76,9 +76,17 @@ pub fn tree(args: &TreeArgs) -> Result<()> {
     };
     let result = analyze(&spec, &query)?;
     if args.json {
-        println!("{}", serde_json::to_string(&result)?);
+        emit(&(serde_json::to_string(&result)? + "\n"))
     } else {
-        print!("{}", render_report(&to_report(&result)));
+        emit(&render_report(&to_report(&result)))
     }
-    Ok(())
+}
+
+/// Write to stdout; a reader that goes away early (`| head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::{ErrorKind, Write};
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

@@ -100,10 +100,10 @@ impl Target {
     pub fn conditionals(&self, tree: &Tree) -> Policy {
         let mut log_edge = vec![0.0; tree.len()];
         let mut log_stop = vec![f64::NEG_INFINITY; tree.len()];
-        for n in 0..tree.len() {
+        for (n, stop) in log_stop.iter_mut().enumerate() {
             let zn = self.log_z[n];
             let reachable = zn > f64::NEG_INFINITY;
-            log_stop[n] = if reachable { self.log_w[n] - zn } else { f64::NEG_INFINITY };
+            *stop = if reachable { self.log_w[n] - zn } else { f64::NEG_INFINITY };
             for c in tree.children(n) {
                 log_edge[c] = if reachable { self.log_z[c] - zn } else { f64::NEG_INFINITY };
             }

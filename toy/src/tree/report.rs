@@ -132,9 +132,12 @@ pub fn to_report(r: &TreeResult) -> Report {
     facts.push(row!["prefixes in the tree", r.prefixes]);
     facts.push(row!["dE[L]/dα at α=1 = Cov(L, log π_ref)", r.slope_at_one.slope]);
     facts.push(row!["−h̄·Var(L)", r.slope_at_one.approximation]);
-    let star = |x: Option<f64>| x.map_or_else(|| "— (geometric family only)".to_string(), |a| format!("{a:.9}"));
-    facts.push(row!["α* closed form", star(r.alpha_star)]);
-    facts.push(row!["α* from the DP", star(r.alpha_star_dp)]);
+    let star = |x: Option<f64>, none: &str| x.map_or_else(|| none.to_string(), |a| format!("{a:.9}"));
+    facts.push(row!["α* closed form", star(r.alpha_star, "— (geometric family only)")]);
+    facts.push(row![
+        "α* from the DP",
+        star(r.alpha_star_dp, "— (needs the geometric family, cap ≥ 2, a crossing in (0, 1))")
+    ]);
     let message = match r.alpha_star {
         Some(a) => format!(
             "{}: below α* = {a:.4} the mass of π_ref^α runs to the cap; at α = 1 the length is the base's; above, it collapses.",

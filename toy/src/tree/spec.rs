@@ -87,7 +87,21 @@ impl FamilySpec {
         }
     }
 
+    /// Expand into a tree, refusing more than `max_nodes` prefixes (the geometric family's
+    /// size, Σ_{d ≤ L} V^d, is checked before any work).
     pub fn build(&self, max_nodes: usize) -> Result<Tree, ToyError> {
+        if let FamilyKind::Geometric(g) = &self.kind {
+            let mut total: f64 = 0.0;
+            for d in 0..=g.max_len {
+                total += (g.vocab as f64).powi(d as i32);
+            }
+            if total > max_nodes as f64 {
+                return Err(ToyError::Invalid(format!(
+                    "{}: the tree has {total:.3e} prefixes, more than {max_nodes} (lower --vocab or --max-len)",
+                    self.family().name()
+                )));
+            }
+        }
         Tree::build(self.family().as_ref(), max_nodes)
     }
 
