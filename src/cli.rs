@@ -21,6 +21,9 @@ pub enum Command {
     Data(DataArgs),
     /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
     Sample(crate::sample_cmd::SampleArgs),
+    /// Speed benchmarks on a real model (compare with scripts/bench_baseline.py).
+    #[command(subcommand)]
+    Bench(crate::bench_cmd::BenchCommand),
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +251,7 @@ pub struct TreeArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Bench(c) => crate::bench_cmd::run(&c),
         Command::Sample(a) => crate::sample_cmd::run(&a),
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),
         Command::Toy(ToyCommand::Scenario { name, json }) => crate::toy_cmd::scenario(&name, json),

@@ -3,6 +3,7 @@
 //! The exact module lives in the `sharpen-toy` crate, metrics and figures in
 //! `sharpen-analysis`; this crate holds the command line and the full-scale module.
 
+pub mod bench_cmd;
 pub mod chat;
 pub mod cli;
 pub mod data;

@@ -10,6 +10,7 @@ use crate::model::{KvCache, Model, ModelError};
 use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 #[derive(Debug, Clone)]
 pub struct SamplingParams {
@@ -87,56 +88,66 @@ impl SamplingParams {
     }
 }
 
+/// Buffers reused between calls of [`pick`].
+#[derive(Default)]
+pub struct PickScratch {
+    weights: Vec<f32>,
+    order: Vec<(f32, u32)>,
+}
+
+/// Index of the first entry whose running sum of `weights` exceeds `target` (the last if none).
+fn inverse_cdf(weights: impl Iterator<Item = (f32, u32)>, target: f64, last: u32) -> u32 {
+    let mut acc = 0.0f64;
+    for (w, i) in weights {
+        acc += w as f64;
+        if acc > target {
+            return i;
+        }
+    }
+    last
+}
+
 /// Pick a token from one row of logits; returns (token, its log-probability at temperature 1).
-/// `u` is a uniform draw in [0, 1); `scratch` is reused between calls.
-pub fn pick(logits: &[f32], params: &SamplingParams, u: f64, scratch: &mut Vec<(f32, u32)>) -> (u32, f32) {
+/// `u` is a uniform draw in [0, 1). One exp per logit at temperature 1 (two otherwise).
+pub fn pick(logits: &[f32], params: &SamplingParams, u: f64, scratch: &mut PickScratch) -> (u32, f32) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let log_z = max + logits.iter().map(|&x| (x - max).exp()).sum::<f32>().ln();
+    let w = &mut scratch.weights;
+    w.clear();
+    w.extend(logits.iter().map(|&x| (x - max).exp()));
+    let z1: f64 = w.iter().map(|&x| x as f64).sum();
+    let log_z = max + z1.ln() as f32;
+    let last = logits.len() as u32 - 1;
     let token = if params.greedy {
         logits.iter().position(|&x| x == max).unwrap_or(0) as u32
     } else {
-        let inv_t = (1.0 / params.temperature) as f32;
-        let weight = |x: f32| ((x - max) * inv_t).exp();
-        if params.top_p >= 1.0 {
-            let total: f64 = logits.iter().map(|&x| weight(x) as f64).sum();
-            let target = u * total;
-            let mut acc = 0.0f64;
-            let mut chosen = logits.len() - 1;
-            for (i, &x) in logits.iter().enumerate() {
-                acc += weight(x) as f64;
-                if acc > target {
-                    chosen = i;
-                    break;
-                }
+        let total = if params.temperature == 1.0 {
+            z1
+        } else {
+            let inv_t = (1.0 / params.temperature) as f32;
+            for (wi, &x) in w.iter_mut().zip(logits) {
+                *wi = ((x - max) * inv_t).exp();
             }
-            chosen as u32
+            w.iter().map(|&x| x as f64).sum()
+        };
+        if params.top_p >= 1.0 {
+            inverse_cdf(w.iter().enumerate().map(|(i, &x)| (x, i as u32)), u * total, last)
         } else {
             // Nucleus as in transformers' TopPLogitsWarper: keep the most likely tokens while the
             // mass before each is below top_p (at least one), then renormalise.
-            scratch.clear();
-            scratch.extend(logits.iter().enumerate().map(|(i, &x)| (weight(x), i as u32)));
-            scratch.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let total: f64 = scratch.iter().map(|p| p.0 as f64).sum();
+            let order = &mut scratch.order;
+            order.clear();
+            order.extend(w.iter().enumerate().map(|(i, &x)| (x, i as u32)));
+            order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             let mut kept = 0.0f64;
             let mut n = 0;
-            for &(w, _) in scratch.iter() {
+            for &(x, _) in order.iter() {
                 if n > 0 && kept / total >= params.top_p {
                     break;
                 }
-                kept += w as f64;
+                kept += x as f64;
                 n += 1;
             }
-            let target = u * kept;
-            let mut acc = 0.0f64;
-            let mut chosen = scratch[n - 1].1;
-            for &(w, i) in &scratch[..n] {
-                acc += w as f64;
-                if acc > target {
-                    chosen = i;
-                    break;
-                }
-            }
-            chosen
+            inverse_cdf(order[..n].iter().copied(), u * kept, order[n - 1].1)
         }
     };
     (token, logits[token as usize] - log_z)
@@ -188,27 +199,29 @@ pub fn sample(
         .collect();
     let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
     let mut done = vec![false; b];
-    let mut scratch = Vec::new();
     for step in 0..params.max_new_tokens {
         let v = model.config().vocab_size;
-        let next: Vec<u32> = with_host_logits(&logits, |host| {
+        // One uniform per row and step, drawn in row order; the picks run in parallel.
+        let us: Vec<f64> = rngs.iter_mut().map(|g| g.gen()).collect();
+        let picks: Vec<Option<(u32, f32)>> = with_host_logits(&logits, |host| {
             (0..b)
-                .map(|r| {
-                    let u: f64 = rngs[r].gen();
-                    if done[r] {
-                        return 0;
-                    }
-                    let (tok, lp) = pick(&host[r * v..(r + 1) * v], params, u, &mut scratch);
-                    out[r].tokens.push(tok);
-                    out[r].logprobs.push(lp);
-                    if !params.ignore_eos && eos_ids.contains(&tok) {
-                        out[r].stop = StopReason::Eos;
-                        done[r] = true;
-                    }
-                    tok
+                .into_par_iter()
+                .map_init(PickScratch::default, |sc, r| {
+                    (!done[r]).then(|| pick(&host[r * v..(r + 1) * v], params, us[r], sc))
                 })
                 .collect()
         })?;
+        let mut next = vec![0u32; b];
+        for (r, p) in picks.into_iter().enumerate() {
+            let Some((tok, lp)) = p else { continue };
+            next[r] = tok;
+            out[r].tokens.push(tok);
+            out[r].logprobs.push(lp);
+            if !params.ignore_eos && eos_ids.contains(&tok) {
+                out[r].stop = StopReason::Eos;
+                done[r] = true;
+            }
+        }
         if done.iter().all(|&d| d) || step + 1 == params.max_new_tokens {
             break;
         }
@@ -232,7 +245,7 @@ mod tests {
     #[test]
     fn greedy_takes_first_maximum_and_reports_log_softmax() {
         let logits = [1.0f32, 3.0, 3.0, -2.0];
-        let (t, lp) = pick(&logits, &params(true, 1.0, 1.0), 0.99, &mut vec![]);
+        let (t, lp) = pick(&logits, &params(true, 1.0, 1.0), 0.99, &mut PickScratch::default());
         assert_eq!(t, 1);
         let z: f32 = logits.iter().map(|x| x.exp()).sum();
         assert!((lp - (3.0f32.exp() / z).ln()).abs() < 1e-6);
@@ -247,10 +260,10 @@ mod tests {
         let p = params(false, 0.5, 1.0);
         let c0 = w[0] / total;
         let c1 = (w[0] + w[1]) / total;
-        assert_eq!(pick(&logits, &p, c0 * 0.99, &mut vec![]).0, 0);
-        assert_eq!(pick(&logits, &p, c0 * 1.01, &mut vec![]).0, 1);
-        assert_eq!(pick(&logits, &p, c1 * 0.999, &mut vec![]).0, 1);
-        assert_eq!(pick(&logits, &p, c1 * 1.001, &mut vec![]).0, 2);
+        assert_eq!(pick(&logits, &p, c0 * 0.99, &mut PickScratch::default()).0, 0);
+        assert_eq!(pick(&logits, &p, c0 * 1.01, &mut PickScratch::default()).0, 1);
+        assert_eq!(pick(&logits, &p, c1 * 0.999, &mut PickScratch::default()).0, 1);
+        assert_eq!(pick(&logits, &p, c1 * 1.001, &mut PickScratch::default()).0, 2);
     }
 
     #[test]
@@ -258,12 +271,12 @@ mod tests {
         // probabilities 0.5, 0.3, 0.2 (logits = ln p): top_p 0.6 keeps {0, 1}; 0.5 keeps {0} only.
         let logits = [0.5f32.ln(), 0.3f32.ln(), 0.2f32.ln()];
         for u in [0.0, 0.3, 0.62, 0.99] {
-            let t = pick(&logits, &params(false, 1.0, 0.6), u, &mut vec![]).0;
+            let t = pick(&logits, &params(false, 1.0, 0.6), u, &mut PickScratch::default()).0;
             assert!(t < 2, "u={u} gave {t}");
-            assert_eq!(pick(&logits, &params(false, 1.0, 0.5), u, &mut vec![]).0, 0);
+            assert_eq!(pick(&logits, &params(false, 1.0, 0.5), u, &mut PickScratch::default()).0, 0);
         }
         // u just past 0.5/0.8 of the nucleus mass picks the second token.
-        assert_eq!(pick(&logits, &params(false, 1.0, 0.6), 0.5 / 0.8 + 1e-3, &mut vec![]).0, 1);
+        assert_eq!(pick(&logits, &params(false, 1.0, 0.6), 0.5 / 0.8 + 1e-3, &mut PickScratch::default()).0, 1);
     }
 
     #[test]

@@ -234,9 +234,20 @@ impl Model {
 }
 
 /// Log-probabilities of each next token: logits (B, T, V) and ids (B, T) → (B, T-1), entry t
-/// being log p(ids[t+1] | ids[..=t]). Differentiable (log_softmax + gather).
+/// being log p(ids[t+1] | ids[..=t]). Differentiable; fused on the CPU for f32 (see `logprob`).
 pub fn next_token_logprobs(logits: &Tensor, ids: &Tensor) -> Result<Tensor> {
-    let (b, t, _) = logits.dims3()?;
+    let (b, t, v) = logits.dims3()?;
+    if logits.device().is_cpu() && logits.dtype() == DType::F32 {
+        // Every position gets a target (the last one a dummy 0) so that the logits stay one
+        // contiguous (B·T, V) block; the dummy column is cut off after the op.
+        let ids = ids.to_dtype(DType::U32)?;
+        let targets = Tensor::cat(&[ids.narrow(1, 1, t - 1)?, ids.narrow(1, 0, 1)?.zeros_like()?], 1)?;
+        let lp = logits
+            .contiguous()?
+            .reshape((b * t, v))?
+            .apply_op2(&targets.flatten_all()?.contiguous()?, super::logprob::TokenLogprob)?;
+        return Ok(lp.reshape((b, t))?.narrow(1, 0, t - 1)?);
+    }
     let lp = candle_nn::ops::log_softmax(&logits.narrow(1, 0, t - 1)?.to_dtype(DType::F32)?, D::Minus1)?;
     let targets = ids.narrow(1, 1, t - 1)?.contiguous()?.unsqueeze(D::Minus1)?;
     Ok(lp.gather(&targets, D::Minus1)?.reshape((b, t - 1))?)

@@ -17,6 +17,7 @@ mod decoder;
 pub mod error;
 mod linear;
 mod load;
+mod logprob;
 mod mlp;
 mod norm;
 pub mod rope;

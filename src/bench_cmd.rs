@@ -1,0 +1,139 @@
+//! `sharpen bench sample|train`: speed of batched sampling and of one training forward+backward
+//! on a real model, printed as JSON lines that scripts/bench_baseline.py prints too (same
+//! prompts, same token counts) for a side-by-side comparison with transformers.
+
+use crate::lm::LanguageModel;
+use crate::model::{next_token_logprobs, LoadOptions};
+use crate::rollout::{sample, SamplingParams};
+use anyhow::{Context, Result};
+use candle_core::{Device, Tensor};
+use clap::{Args, Subcommand};
+use rand::{Rng, SeedableRng};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Tokens per second of batched sampling (chat prompts, temperature 1, EOS ignored).
+    Sample(BenchSampleArgs),
+    /// Seconds of one training forward and backward (all weights trainable) and one AdamW step.
+    Train(BenchTrainArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchSampleArgs {
+    /// A Hugging Face model folder.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Batch sizes to time, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub batch_sizes: Vec<usize>,
+    /// New tokens per row.
+    #[arg(long, default_value_t = 128)]
+    pub new_tokens: usize,
+    /// Timed repetitions per batch size (the best is reported).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchTrainArgs {
+    /// A Hugging Face model folder.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Tokens per row.
+    #[arg(long, default_value_t = 128)]
+    pub seq: usize,
+    /// Timed repetitions (the best is reported).
+    #[arg(long, default_value_t = 2)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// The benchmark's prompts (scripts/bench_baseline.py builds the same strings).
+pub fn bench_prompts(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            format!(
+                "Question {i}: a farmer has {} apples and buys {} more. How many apples does the farmer have now?",
+                3 + 7 * i,
+                11 + 5 * i
+            )
+        })
+        .collect()
+}
+
+pub fn run(cmd: &BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Sample(a) => bench_sample(a),
+        BenchCommand::Train(a) => bench_train(a),
+    }
+}
+
+fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
+    let lm = LanguageModel::open(&a.model, &LoadOptions::default()).with_context(|| a.model.display().to_string())?;
+    let max_b = a.batch_sizes.iter().copied().max().unwrap_or(1);
+    let prompts: Vec<Vec<u32>> =
+        bench_prompts(max_b).iter().map(|p| lm.encode_prompt(p, true)).collect::<Result<_, _>>()?;
+    let params = |n| SamplingParams { max_new_tokens: n, ignore_eos: true, seed: a.seed, ..SamplingParams::default() };
+    sample(&lm.model, &prompts[..1], 1, &lm.eos_ids, &params(4))?; // warm-up
+    for &b in &a.batch_sizes {
+        let mut best = f64::INFINITY;
+        for _ in 0..a.repeats.max(1) {
+            let t0 = Instant::now();
+            let out = sample(&lm.model, &prompts[..b], 1, &lm.eos_ids, &params(a.new_tokens))?;
+            best = best.min(t0.elapsed().as_secs_f64());
+            anyhow::ensure!(out.iter().all(|r| r.tokens.len() == a.new_tokens), "a row stopped early");
+        }
+        let prompt_tokens: usize = prompts[..b].iter().map(Vec::len).sum();
+        let line = serde_json::json!({
+            "impl": "sharpen", "what": "sample", "batch": b, "new_tokens": a.new_tokens,
+            "prompt_tokens": prompt_tokens, "seconds": best,
+            "tokens_per_s": (b * a.new_tokens) as f64 / best,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn bench_train(a: &BenchTrainArgs) -> Result<()> {
+    let opts = LoadOptions { trainable: true, ..LoadOptions::default() };
+    let lm = LanguageModel::open(&a.model, &opts).with_context(|| a.model.display().to_string())?;
+    let m = &lm.model;
+    let v = m.config().vocab_size as u32;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
+    let ids: Vec<u32> = (0..a.batch * a.seq).map(|_| rng.gen_range(0..v)).collect();
+    let ids = Tensor::from_vec(ids, (a.batch, a.seq), &Device::Cpu)?;
+    let pads = vec![0; a.batch];
+    let mut opt = <candle_nn::AdamW as candle_nn::Optimizer>::new(
+        m.vars(),
+        candle_nn::ParamsAdamW { lr: 1e-6, ..Default::default() },
+    )?;
+    let (mut fwd, mut bwd, mut step) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    for _ in 0..a.repeats.max(1) {
+        let t0 = Instant::now();
+        let logits = m.forward_train(&ids, &pads)?;
+        let loss = next_token_logprobs(&logits, &ids)?.mean_all()?.neg()?;
+        let _ = loss.to_scalar::<f32>()?;
+        let t1 = Instant::now();
+        let grads = loss.backward()?;
+        let t2 = Instant::now();
+        candle_nn::Optimizer::step(&mut opt, &grads)?;
+        let t3 = Instant::now();
+        fwd = fwd.min((t1 - t0).as_secs_f64());
+        bwd = bwd.min((t2 - t1).as_secs_f64());
+        step = step.min((t3 - t2).as_secs_f64());
+    }
+    let line = serde_json::json!({
+        "impl": "sharpen", "what": "train", "batch": a.batch, "seq": a.seq,
+        "forward_s": fwd, "backward_s": bwd, "forward_backward_s": fwd + bwd, "adamw_s": step,
+    });
+    println!("{line}");
+    Ok(())
+}
