@@ -92,11 +92,16 @@ pub enum ToyCommand {
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Problem: many-paths, near-tie, near-tie:GAP, small-four, or a JSON problem file.
+    /// Problem: many-paths, near-tie, near-tie:GAP, small-four, a JSON problem file, or a tabular
+    /// autoregressive tree tree:FAMILY (geometric, reasoning, loop, fixed-length[:FAMILY]).
     pub scenario: String,
     /// task | sharpening | control | tempered:ALPHA | tilted:ALPHA:BETA_INV | self-certainty
     #[arg(long)]
     pub regime: String,
+    /// Trees only: never sample EOS, roll out to the length cap (the paper's fixed-length runs);
+    /// P and the gradient still use the full softmax, EOS included.
+    #[arg(long = "ignore-eos")]
+    pub ignore_eos: bool,
     /// Number of seeds (independent runs, trained in parallel).
     #[arg(long, default_value_t = 64)]
     pub seeds: usize,

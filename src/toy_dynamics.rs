@@ -13,8 +13,9 @@ use sharpen_toy::dynamics::flow::exact_flow_to;
 use sharpen_toy::dynamics::summary::{every_fraction, final_summary, per_step};
 use sharpen_toy::dynamics::t7::closed_form_target;
 use sharpen_toy::dynamics::train::{Moments, SeedRun};
-use sharpen_toy::dynamics::{train_seeds, Objective, TabularBandit, TrainConfig};
+use sharpen_toy::dynamics::{train_seeds, Objective, TabularBandit, TabularTree, TrainConfig, Trainable};
 use sharpen_toy::report::Table;
+use sharpen_toy::tree::{FamilyOptions, FamilySpec, DEFAULT_MAX_NODES};
 use sharpen_toy::{row, scenarios, Bandit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,8 +46,6 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     if a.seeds == 0 || a.steps == 0 || a.prompts == 0 {
         bail!("--seeds, --steps and --prompts must be at least 1");
     }
-    let bandit = load_problem(&a.scenario)?;
-    let model = TabularBandit::new(bandit, objective)?;
     let aggregation: LossAggregation = a.loss.parse()?;
     let mut cfg = TrainConfig::paper(a.steps, a.lr);
     cfg.samples_per_prompt = a.samples;
@@ -55,8 +54,37 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     cfg.aggregation = aggregation;
     cfg.max_grad_norm = a.max_grad_norm;
     cfg.base_seed = a.seed;
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if let Some(family) = a.scenario.strip_prefix("tree:") {
+        let tree = FamilySpec::parse(family, &FamilyOptions::default())?.build(DEFAULT_MAX_NODES)?;
+        let model = TabularTree::new(tree, objective, a.ignore_eos)?;
+        let t = model.tree();
+        let describe = |n: usize| {
+            let seq: Vec<String> = t.sequence(n).iter().map(|v| v.to_string()).collect();
+            (format!("[{}]", seq.join(" ")), t.answer(n).unwrap_or("").to_string(), t.reward(n))
+        };
+        return run(a, objective, &cfg, &model, &describe);
+    }
+    if a.ignore_eos {
+        bail!("--ignore-eos applies to tree problems (tree:FAMILY), not to finite response sets");
+    }
+    let model = TabularBandit::new(load_problem(&a.scenario)?, objective)?;
+    let b = model.bandit();
+    let describe = |i: usize| {
+        let r = &b.responses()[i];
+        (format!("{i} (π_ref {:.4})", r.prob), r.answer.clone(), r.reward)
+    };
+    run(a, objective, &cfg, &model, &describe)
+}
 
+/// Train every seed, write the logs, print the summary.
+fn run(
+    a: &TrainArgs,
+    objective: Objective,
+    cfg: &TrainConfig,
+    model: &impl Trainable,
+    describe: &dyn Fn(usize) -> (String, String, f64),
+) -> Result<()> {
+    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(a.seeds as u64),
         indicatif::ProgressDrawTarget::stderr_with_hz(4),
@@ -67,12 +95,12 @@ pub fn train(a: &TrainArgs) -> Result<()> {
             .progress_chars("=> "),
     );
     bar.set_message(format!("{} on {}", objective, a.scenario));
-    let runs = train_seeds(&model, &cfg, a.seeds, threads, &|| bar.inc(1));
+    let runs = train_seeds(model, cfg, a.seeds, threads, &|| bar.inc(1));
     bar.finish_and_clear();
 
     if let Some(dir) = &a.log_dir {
-        for run in &runs {
-            write_log(dir, &a.scenario, objective, &cfg, run)?;
+        for r in &runs {
+            write_log(dir, &a.scenario, objective, cfg, r)?;
         }
     }
     let steps = per_step(&runs);
@@ -86,14 +114,15 @@ pub fn train(a: &TrainArgs) -> Result<()> {
     }
     let mut t = Table::new(
         format!(
-            "{} on {}: {} seeds × {} steps, K = {} × {} prompts, {:?} loss, AdamW lr {}, warm-up {}, clip {}",
+            "{} on {}{}: {} seeds × {} steps, K = {} × {} prompts, {} loss, AdamW lr {}, warm-up {}, clip {}",
             objective,
             a.scenario,
+            if a.ignore_eos { " (EOS ignored)" } else { "" },
             a.seeds,
             a.steps,
             a.samples,
             a.prompts,
-            aggregation,
+            a.loss,
             a.lr,
             cfg.warmup,
             a.max_grad_norm
@@ -139,10 +168,10 @@ pub fn train(a: &TrainArgs) -> Result<()> {
         f.push(row![name, q.mean, q.q10, q.q50, q.q90]);
     }
     print!("\n{}", render_table(&f));
-    let mut m = Table::new("Final most likely response", &["response", "answer", "reward", "π_ref", "seeds"]);
+    let mut m = Table::new("Final most likely response", &["response", "answer", "reward", "seeds"]);
     for (&i, &n) in &last.modes {
-        let r = &model.bandit().responses()[i];
-        m.push(row![i, r.answer.as_str(), r.reward, r.prob, n]);
+        let (label, answer, reward) = describe(i);
+        m.push(row![label, answer, reward, n]);
     }
     print!("\n{}", render_table(&m));
     println!("seeds within 0.01 of a vertex: {:.3}", last.at_vertex);
@@ -208,6 +237,9 @@ pub fn flow(a: &FlowArgs) -> Result<()> {
     let objective: Objective = a.regime.parse()?;
     if !(a.t_end.is_finite() && a.t_end > 0.0) {
         bail!("--t-end must be a positive number, got {}", a.t_end);
+    }
+    if a.scenario.starts_with("tree:") {
+        bail!("toy flow works on finite response sets; tree problems are for toy train");
     }
     let bandit = load_problem(&a.scenario)?;
     let model = TabularBandit::new(bandit.clone(), objective)?;

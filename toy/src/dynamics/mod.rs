@@ -20,9 +20,11 @@ pub mod reports;
 pub mod summary;
 pub mod t7;
 pub mod train;
+pub mod tree_policy;
 
 pub use bandit_policy::TabularBandit;
 pub use estimator::{LossAggregation, Trainable};
 pub use fixed_points::{FixedPoint, Stability};
 pub use objective::Objective;
 pub use train::{train_seeds, SeedRun, StepStats, TrainConfig};
+pub use tree_policy::TabularTree;
