@@ -190,7 +190,7 @@ fn slug(s: &str) -> String {
 /// temporary file and renamed, so a log on disk is always complete.
 fn write_log(dir: &Path, scenario: &str, objective: Objective, cfg: &TrainConfig, run: &SeedRun) -> Result<PathBuf> {
     let regime = objective.regime().expect("checked by the caller");
-    let name = format!("{}-{}-seed{:03}.jsonl", slug(scenario), slug(&format!("{}", objective.name())), run.seed_index);
+    let name = format!("{}-{}-seed{:03}.jsonl", slug(scenario), slug(&objective.name()), run.seed_index);
     let path = dir.join(&name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut config: BTreeMap<String, serde_json::Value> = BTreeMap::new();

@@ -33,6 +33,11 @@ pub fn all() -> Vec<Scenario> {
             run: crate::dynamics::reports::seeds_report,
         },
         Scenario {
+            name: "t7-tree",
+            summary: "T7b on tabular autoregressive trees, with EOS and with EOS ignored in the rollouts",
+            run: crate::dynamics::reports::tree_report,
+        },
+        Scenario {
             name: "t7-self-certainty",
             summary: "T7c: reward = own log-likelihood: vertices stable, uniform-over-subset equilibria unstable",
             run: crate::dynamics::reports::self_certainty_report,

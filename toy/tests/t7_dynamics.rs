@@ -96,9 +96,10 @@ fn stability_of_the_regimes_fixed_points() {
     // Task reward: correct vertices are marginal (ties), wrong vertices are unstable.
     let m = TabularBandit::new(b, Regime::task_reward().into()).unwrap();
     for fp in fixed_points(&m, 10) {
-        match fp.accuracy {
-            a if a == 1.0 => assert_eq!(fp.stability, Stability::Marginal, "{:?}", fp.support),
-            _ => assert!(fp.stability.is_unstable(), "{:?}", fp.support),
+        if fp.accuracy == 1.0 {
+            assert_eq!(fp.stability, Stability::Marginal, "{:?}", fp.support);
+        } else {
+            assert!(fp.stability.is_unstable(), "{:?}", fp.support);
         }
     }
 }

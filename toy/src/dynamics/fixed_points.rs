@@ -129,10 +129,14 @@ pub fn analyse(model: &TabularBandit, support: Vec<usize>) -> FixedPoint {
     let (pi, _) = softmax(&log_w);
     // Off the face, log π = −∞: r = ∓∞ when c ≷ 0, and r = base when c = 0.
     let r: Vec<f64> = (0..n)
-        .map(|i| match (pi[i] > 0.0, c) {
-            (true, _) => base[i] + c * pi[i].ln(),
-            (false, c) if c == 0.0 => base[i],
-            (false, c) => -c.signum() * f64::INFINITY,
+        .map(|i| {
+            if pi[i] > 0.0 {
+                base[i] + c * pi[i].ln()
+            } else if c == 0.0 {
+                base[i]
+            } else {
+                -c.signum() * f64::INFINITY
+            }
         })
         .collect();
     let r_bar: f64 = support.iter().map(|&i| pi[i] * r[i]).sum();

@@ -107,7 +107,7 @@ pub fn dopri5(f: impl Fn(&[f64]) -> Vec<f64>, y0: &[f64], report_at: &[f64], tol
                 }
             } else {
                 out.rejected += 1;
-                h = step * factor.min(1.0).max(0.1);
+                h = step * factor.clamp(0.1, 1.0);
             }
         }
         out.times.push(target);

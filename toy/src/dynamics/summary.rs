@@ -51,6 +51,9 @@ pub struct StepSummary {
     pub length: Quantiles,
     /// Each seed's batch-mean reward.
     pub reward: Quantiles,
+    /// Each seed's within-batch standard deviation of the reward: the reward's scale, which a
+    /// leave-one-out advantage without std normalisation passes straight to the gradient.
+    pub reward_std: Quantiles,
     pub grad_norm: Quantiles,
     /// Fraction of seeds whose gradient was clipped at this step.
     pub clip_rate: f64,
@@ -60,12 +63,13 @@ pub fn per_step(runs: &[SeedRun]) -> Vec<StepSummary> {
     let steps = runs.iter().map(|r| r.steps.len()).min().unwrap_or(0);
     (0..steps)
         .map(|t| {
-            let col = |f: &dyn Fn(&SeedRun) -> f64| -> Vec<f64> { runs.iter().map(|r| f(r)).collect() };
+            let col = |f: &dyn Fn(&SeedRun) -> f64| -> Vec<f64> { runs.iter().map(f).collect() };
             StepSummary {
                 step: t,
                 accuracy: Quantiles::of(&col(&|r| r.steps[t].exact.accuracy)),
                 length: Quantiles::of(&col(&|r| r.steps[t].exact.expected_length)),
                 reward: Quantiles::of(&col(&|r| r.steps[t].reward.mean)),
+                reward_std: Quantiles::of(&col(&|r| r.steps[t].reward.std)),
                 grad_norm: Quantiles::of(&col(&|r| r.steps[t].grad_norm)),
                 clip_rate: col(&|r| r.steps[t].clipped as u8 as f64).iter().sum::<f64>() / runs.len().max(1) as f64,
             }
@@ -91,7 +95,7 @@ pub struct FinalSummary {
 }
 
 pub fn final_summary(runs: &[SeedRun]) -> FinalSummary {
-    let col = |f: &dyn Fn(&SeedRun) -> f64| -> Vec<f64> { runs.iter().map(|r| f(r)).collect() };
+    let col = |f: &dyn Fn(&SeedRun) -> f64| -> Vec<f64> { runs.iter().map(f).collect() };
     let mut modes = BTreeMap::new();
     for r in runs {
         *modes.entry(r.last.mode).or_insert(0) += 1;

@@ -1,6 +1,7 @@
 //! T7 (a)–(d) of DESIGN §3 as functions returning the data behind the tables and figures.
 
 use super::bandit_policy::TabularBandit;
+use super::estimator::Trainable;
 use super::fixed_points::{fixed_points, FixedPoint};
 use super::flow::exact_flow_to;
 use super::objective::Objective;
@@ -74,8 +75,19 @@ pub fn seed_spread(
     threads: usize,
 ) -> Result<SeedSpread, ToyError> {
     let model = TabularBandit::new(bandit.clone(), objective)?;
-    let runs = train_seeds(&model, cfg, seeds, threads, &|| {});
-    Ok(SeedSpread { objective: objective.name(), per_step: per_step(&runs), last: final_summary(&runs) })
+    Ok(seed_spread_of(&model, objective, cfg, seeds, threads))
+}
+
+/// (b) on any tabular policy (a bandit or a tree).
+pub fn seed_spread_of(
+    model: &impl Trainable,
+    objective: Objective,
+    cfg: &TrainConfig,
+    seeds: usize,
+    threads: usize,
+) -> SeedSpread {
+    let runs = train_seeds(model, cfg, seeds, threads, &|| {});
+    SeedSpread { objective: objective.name(), per_step: per_step(&runs), last: final_summary(&runs) }
 }
 
 /// (c) The fixed points of the self-referential flow with their eigenvalues.

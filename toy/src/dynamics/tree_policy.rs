@@ -17,7 +17,6 @@
 use super::estimator::{sample_categorical, ExactState, Rollout, Trainable};
 use super::objective::Objective;
 use crate::error::ToyError;
-use crate::logspace::logsumexp;
 use crate::regime::Scores;
 use crate::tree::dp::sequence_log_probs;
 use crate::tree::{Policy, Tree};
@@ -61,11 +60,15 @@ impl TabularTree {
         if self.at_cap(n) {
             return 0.0;
         }
+        // Two passes (max, then sum) instead of collecting: this runs for every node at every step.
         let base = self.tree.base();
-        let len = self.tree.len();
-        let mut xs: Vec<f64> = self.tree.children(n).map(|c| base.log_edge[c] + delta[c]).collect();
-        xs.push(base.log_stop[n] + delta[len + n]);
-        logsumexp(&xs)
+        let stop = base.log_stop[n] + delta[self.tree.len() + n];
+        let logit = |c: usize| base.log_edge[c] + delta[c];
+        let m = self.tree.children(n).map(logit).fold(stop, f64::max);
+        if m == f64::NEG_INFINITY {
+            return m;
+        }
+        m + self.tree.children(n).map(logit).chain([stop]).map(|x| (x - m).exp()).sum::<f64>().ln()
     }
 
     /// The token conditionals at δ.
@@ -214,17 +217,17 @@ impl Trainable for TabularTree {
         let lq = sequence_log_probs(&self.tree, &self.policy(delta));
         let (mut acc, mut length, mut ent, mut obj) = (0.0, 0.0, 0.0, 0.0);
         let (mut mode, mut mode_lq) = (0usize, f64::NEG_INFINITY);
-        for n in 0..self.tree.len() {
-            if lq[n] == f64::NEG_INFINITY {
+        for (n, &l) in lq.iter().enumerate() {
+            if l == f64::NEG_INFINITY {
                 continue;
             }
-            let q = lq[n].exp();
+            let q = l.exp();
             acc += q * self.tree.reward(n);
             length += q * self.tree.depth(n) as f64;
-            ent -= q * lq[n];
-            obj += q * (self.base_reward(n) + self.c * lq[n]);
-            if lq[n] > mode_lq {
-                (mode, mode_lq) = (n, lq[n]);
+            ent -= q * l;
+            obj += q * (self.base_reward(n) + self.c * l);
+            if l > mode_lq {
+                (mode, mode_lq) = (n, l);
             }
         }
         ExactState {
