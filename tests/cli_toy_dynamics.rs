@@ -104,3 +104,25 @@ fn bad_train_and_flow_input_gives_one_line_errors() {
         assert!(err.contains(needle), "expected '{needle}' in: {err}");
     }
 }
+
+#[test]
+fn train_runs_on_trees_and_ignore_eos_is_for_trees_only() {
+    let args = ["toy", "train", "tree:geometric", "--regime", "sharpening", "--seeds", "2", "--steps", "10"];
+    let mut with_eos = args.to_vec();
+    with_eos.push("--json");
+    let out = sharpen(&with_eos);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["per_step"].as_array().unwrap().len(), 10);
+    let mut fixed = with_eos.clone();
+    fixed.push("--ignore-eos");
+    let out = sharpen(&fixed);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let w: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(v, w, "ignoring EOS changes the rollouts");
+    let out = sharpen(&["toy", "train", "many-paths", "--regime", "task", "--ignore-eos"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tree problems"));
+    let out = sharpen(&["toy", "train", "tree:nonsense", "--regime", "task"]);
+    assert_eq!(out.status.code(), Some(2));
+}
