@@ -15,6 +15,11 @@ pub enum Command {
     /// The exact module: solve regimes on finite problems and run named scenarios.
     #[command(subcommand)]
     Toy(ToyCommand),
+    /// Regenerate every figure of the exact module (and, with --runs, the run-log figures) as
+    /// SVG, PNG and the CSV of the plotted numbers.
+    Figures(FiguresArgs),
+    /// Check the theory's predictions P1–P6 on run logs and print the verdict table.
+    Check(CheckArgs),
     /// Check math answers against gold answers (the task reward's verifier).
     Verify(VerifyArgs),
     /// Load a dataset (or generate the synthetic task) and print its load summary and prompts.
@@ -63,6 +68,34 @@ pub struct VerifyArgs {
     /// JSONL file with one {"pred": ..., "gold": ...} per line; prints one {"correct": true|false} per line.
     #[arg(long)]
     pub cases: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FiguresArgs {
+    /// Folder the figures are written to (created if missing).
+    #[arg(long, default_value = "figures")]
+    pub out: PathBuf,
+    /// Run logs (JSONL files, or folders searched for *.jsonl) to draw training curves, pass@k
+    /// curves and a results table from.
+    #[arg(long, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// Draw only the figure with this name (see `sharpen figures --list`).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// List the figures' names and what each shows, then exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Run logs (JSONL files, or folders searched for *.jsonl); runs are grouped by the regime
+    /// in their header.
+    #[arg(long, num_args = 1.., required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Print the checks as one JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -270,6 +303,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             (None, None, Some(path)) => crate::verify_cmd::verify_cases(path),
             _ => anyhow::bail!("give either --pred and --gold, or --cases FILE"),
         },
+        Command::Figures(a) => crate::figures_cmd::run(&a),
+        Command::Check(a) => crate::check_cmd::run(&a),
     }
 }
 

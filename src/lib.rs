@@ -5,9 +5,11 @@
 
 pub mod bench_cmd;
 pub mod chat;
+pub mod check_cmd;
 pub mod cli;
 pub mod data;
 pub mod data_cmd;
+pub mod figures_cmd;
 pub mod lm;
 pub mod model;
 pub mod problem;

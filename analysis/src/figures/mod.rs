@@ -1,0 +1,70 @@
+//! Every figure of `sharpen`, one file each. A figure is computed as data ([`spec::Figure`]),
+//! then written as NAME.csv (the plotted numbers), NAME.svg and NAME.png.
+//!
+//! [`exact`] lists the figures drawn from the exact module: they need no input, and the
+//! committed figures/ folder must equal what they produce (a test compares the CSVs).
+//! The LLM figures ([`llm`]) are drawn from run logs.
+
+pub mod accuracy_paths;
+pub mod llm;
+pub mod regime_targets;
+pub mod render;
+pub mod sharpening_sign;
+pub mod spec;
+
+use crate::runs::Family;
+use sharpen_toy::Regime;
+pub use spec::{Axis, Figure, Legend, Panel, Point, Scale, Series, Style};
+use std::path::Path;
+
+/// A figure of the exact module: its file stem, what it shows, and how to compute it.
+pub struct ExactFigure {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub build: fn() -> Figure,
+}
+
+/// Every exact-module figure, in the order `sharpen figures` draws them.
+pub fn exact() -> Vec<ExactFigure> {
+    vec![
+        ExactFigure {
+            name: regime_targets::NAME,
+            about: "T1/T3: the regimes' targets side by side on the many-paths problem",
+            build: regime_targets::figure,
+        },
+        ExactFigure {
+            name: accuracy_paths::NAME,
+            about: "T2/T3: accuracy against α (tempered) and β⁻¹ (tilted), and maj@k of π_ref",
+            build: accuracy_paths::figure,
+        },
+        ExactFigure {
+            name: sharpening_sign::NAME,
+            about: "T2: how often sharpening lowers accuracy over seeded random problems",
+            build: sharpening_sign::figure,
+        },
+    ]
+}
+
+/// The palette index each regime family is drawn in, the same in every figure.
+pub fn family_color(f: Family) -> usize {
+    match f {
+        Family::Task => 0,
+        Family::Sharpening => 1,
+        Family::Tilted => 2,
+        Family::Tempered => 3,
+        Family::Control => 6,
+        Family::Other => 4,
+    }
+}
+
+pub fn regime_color(r: &Regime) -> usize {
+    family_color(crate::runs::family(r))
+}
+
+/// Write NAME.csv, NAME.svg and NAME.png into `dir`, each atomically.
+pub fn write(fig: &Figure, dir: &Path) -> Result<(), render::RenderError> {
+    let csv = dir.join(format!("{}.csv", fig.name));
+    crate::atomic::write(&csv, fig.csv().as_bytes())
+        .map_err(|source| render::RenderError::Io { path: csv.display().to_string(), source })?;
+    render::write_images(fig, dir)
+}

@@ -1,0 +1,123 @@
+//! P1–P6 on synthetic run logs whose trends are known: each claim must hold when the logs follow
+//! the theory, fail when they contradict it, and report "not enough data" on tiny logs.
+
+mod common;
+
+use common::{run, Shape};
+use sharpen_analysis::predictions::{check_all, Check, Verdict};
+use sharpen_analysis::runs::{group, Run};
+use sharpen_toy::Regime;
+
+fn checks(runs: &[Run]) -> Vec<Check> {
+    check_all(&group(runs))
+}
+
+fn verdict(cs: &[Check], claim_part: &str) -> Verdict {
+    let c: Vec<&Check> = cs.iter().filter(|c| c.claim.contains(claim_part)).collect();
+    assert_eq!(c.len(), 1, "claim '{claim_part}' in {cs:#?}");
+    c[0].verdict
+}
+
+fn sharpening_shape() -> Shape {
+    Shape { acc: (0.5, 0.46), len: (300.0, 120.0), ref_lp: (-200.0, -60.0), clip_rate: 0.9, ..Shape::default() }
+}
+
+#[test]
+fn p1_holds_on_sharpening_like_logs_with_one_run_and_with_seeds() {
+    for seeds in [1u64, 4] {
+        let runs: Vec<Run> = (0..seeds).map(|s| run(Regime::sharpening(), s, 120, sharpening_shape(), false)).collect();
+        let cs = checks(&runs);
+        assert_eq!(cs.len(), 4, "{cs:#?}");
+        assert!(cs.iter().all(|c| c.prediction == "P1" && c.verdict == Verdict::Holds), "{cs:#?}");
+        assert!(cs.iter().all(|c| c.runs == seeds as usize));
+    }
+}
+
+#[test]
+fn p1_fails_when_length_grows_and_accuracy_jumps() {
+    let shape = Shape { len: (100.0, 300.0), acc: (0.3, 0.7), clip_rate: 0.05, ..sharpening_shape() };
+    let cs = checks(&[run(Regime::sharpening(), 0, 120, shape, false)]);
+    assert_eq!(verdict(&cs, "length falls"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "accuracy gain"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "clipped"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "log-likelihood"), Verdict::Holds);
+}
+
+#[test]
+fn p2_task_reward_rises_and_is_stable_or_collapses() {
+    let rising = Shape { acc: (0.4, 0.7), ..Shape::default() };
+    let cs = checks(&[run(Regime::task_reward(), 0, 200, rising, false)]);
+    assert_eq!(verdict(&cs, "validation accuracy rises"), Verdict::Holds);
+    assert_eq!(verdict(&cs, "stable"), Verdict::Holds);
+    let falling = Shape { acc: (0.7, 0.1), ..Shape::default() };
+    let cs = checks(&[run(Regime::task_reward(), 0, 200, falling, false)]);
+    assert_eq!(verdict(&cs, "validation accuracy rises"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "stable"), Verdict::Fails);
+}
+
+#[test]
+fn p3_p4_p6() {
+    let t = Shape { len: (300.0, 150.0), entropy: (0.6, 0.3), pass16: (0.9, 0.7), ..Shape::default() };
+    let cs = checks(&[run(Regime::tempered(2.0).unwrap(), 0, 100, t, false)]);
+    assert_eq!(cs.len(), 3);
+    assert!(cs.iter().all(|c| c.prediction == "P3" && c.verdict == Verdict::Holds), "{cs:#?}");
+    // α < 1 is not covered by P3.
+    assert!(checks(&[run(Regime::tempered(0.5).unwrap(), 0, 100, t, false)]).is_empty());
+
+    let tilted = Shape { acc: (0.4, 0.6), ..Shape::default() };
+    let cs = checks(&[run(Regime::tilted(2.0, 100.0).unwrap(), 0, 100, tilted, false)]);
+    assert_eq!(verdict(&cs, "accuracy rises"), Verdict::Holds);
+
+    let cs = checks(&[run(Regime::control(), 0, 100, Shape { kl: (0.0, 0.01), ..Shape::default() }, false)]);
+    assert_eq!(verdict(&cs, "KL"), Verdict::Holds);
+    let cs = checks(&[run(Regime::control(), 0, 100, Shape { kl: (0.0, 2.0), ..Shape::default() }, false)]);
+    assert_eq!(verdict(&cs, "KL"), Verdict::Fails);
+}
+
+#[test]
+fn p5_fixed_length_runs_are_grouped_apart() {
+    let shape = Shape { len: (512.0, 512.0), noise: 0.005, ..sharpening_shape() };
+    let runs = vec![
+        run(Regime::sharpening(), 0, 100, shape, true),
+        run(Regime::sharpening(), 1, 100, sharpening_shape(), false),
+    ];
+    let groups = group(&runs);
+    assert_eq!(groups.len(), 2);
+    let cs = check_all(&groups);
+    let p5: Vec<&Check> = cs.iter().filter(|c| c.prediction == "P5").collect();
+    assert_eq!(p5.len(), 2, "{cs:#?}");
+    assert!(p5.iter().all(|c| c.verdict == Verdict::Holds && c.group.ends_with("fixed-length")), "{p5:#?}");
+}
+
+#[test]
+fn accuracy_falls_back_to_validation_then_batch_reward() {
+    let shape = Shape { acc: (0.3, 0.6), ..Shape::default() };
+    let mut r = run(Regime::task_reward(), 0, 200, shape, false);
+    r.log.evals.clear();
+    let cs = checks(std::slice::from_ref(&r));
+    let c = cs.iter().find(|c| c.claim.contains("rises")).unwrap();
+    assert!(c.evidence.starts_with("validation accuracy"), "{c:?}");
+    assert_eq!(c.verdict, Verdict::Holds);
+    r.log.steps.iter_mut().for_each(|s| s.val_accuracy = None);
+    let cs = checks(&[r]);
+    let c = cs.iter().find(|c| c.claim.contains("rises")).unwrap();
+    assert!(c.evidence.starts_with("training-batch accuracy"), "{c:?}");
+    assert_eq!(c.verdict, Verdict::Holds);
+}
+
+#[test]
+fn tiny_or_flat_logs_give_not_enough_data() {
+    let cs = checks(&[run(Regime::sharpening(), 0, 3, sharpening_shape(), false)]);
+    assert_eq!(verdict(&cs, "length falls"), Verdict::NotEnoughData);
+    assert_eq!(verdict(&cs, "log-likelihood"), Verdict::NotEnoughData);
+    // Flat length with noise: the slope's interval straddles zero.
+    let flat = Shape { noise: 0.2, ..Shape::default() };
+    let cs = checks(&[run(Regime::tempered(2.0).unwrap(), 0, 100, flat, false)]);
+    assert_eq!(verdict(&cs, "mean length falls"), Verdict::NotEnoughData);
+}
+
+#[test]
+fn checks_are_deterministic() {
+    let runs: Vec<Run> = (0..2).map(|s| run(Regime::sharpening(), s, 80, sharpening_shape(), false)).collect();
+    assert_eq!(checks(&runs), checks(&runs));
+}

@@ -1,0 +1,99 @@
+//! End-to-end: `sharpen figures` and `sharpen check` as a user runs them.
+
+#[path = "../analysis/tests/common/mod.rs"]
+mod common;
+
+use common::{records, Shape};
+use sharpen_analysis::runlog::RunLogWriter;
+use sharpen_toy::Regime;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sharpen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sharpen-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_logs(dir: &Path) {
+    let sharp =
+        Shape { acc: (0.5, 0.46), len: (300.0, 120.0), ref_lp: (-200.0, -60.0), clip_rate: 0.9, ..Shape::default() };
+    let task = Shape { acc: (0.4, 0.7), ..Shape::default() };
+    for (regime, shape, file) in
+        [(Regime::sharpening(), sharp, "sharp.jsonl"), (Regime::task_reward(), task, "task.jsonl")]
+    {
+        let mut w = RunLogWriter::open(&dir.join("logs").join(file), false).unwrap();
+        for r in records(regime, 0, 100, shape, false) {
+            w.write(&r).unwrap();
+        }
+    }
+}
+
+#[test]
+fn check_prints_verdicts_and_json() {
+    let d = scratch("check");
+    write_logs(&d);
+    let out = sharpen(&["check", "--runs", d.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("mean response length falls [sharpening]") && text.contains("holds"), "{text}");
+    let out = sharpen(&["check", "--runs", d.join("logs").join("task.jsonl").to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert!(arr.iter().all(|c| c["prediction"] == "P2" && c["verdict"] == "holds"), "{v}");
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn bad_inputs_give_one_line_errors() {
+    let d = scratch("bad");
+    std::fs::write(d.join("bad.jsonl"), "{\"kind\": \"step\"}\n").unwrap();
+    let out = sharpen(&["check", "--runs", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("bad.jsonl:1: malformed record") && err.lines().count() == 1, "{err}");
+    let out = sharpen(&["check", "--runs", d.join("missing").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = sharpen(&["figures", "--only", "no-such-figure", "--out", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown figure"));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
+fn figures_writes_one_exact_figure_and_the_run_figures() {
+    let d = scratch("figs");
+    write_logs(&d);
+    let out_dir = d.join("out");
+    let name = "regime-targets-many-paths";
+    let out = sharpen(&["figures", "--only", name, "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let csv = std::fs::read_to_string(out_dir.join(format!("{name}.csv"))).unwrap();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("figures").join(format!("{name}.csv")))
+            .unwrap();
+    assert_eq!(csv, committed);
+    let png = std::fs::read(out_dir.join(format!("{name}.png"))).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let out = sharpen(&[
+        "figures",
+        "--only",
+        "llm-results",
+        "--runs",
+        d.join("logs").to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = std::fs::read_to_string(out_dir.join("llm-results.md")).unwrap();
+    assert!(md.starts_with("| regime |") && md.contains("| sharpening |"), "{md}");
+    let listed = String::from_utf8(sharpen(&["figures", "--list"]).stdout).unwrap();
+    assert!(listed.contains(name));
+    std::fs::remove_dir_all(d).unwrap();
+}
