@@ -7,10 +7,13 @@
 
 pub mod accuracy_paths;
 pub mod llm;
+pub mod perturbation;
 pub mod regime_targets;
 pub mod render;
+pub mod self_certainty;
 pub mod sharpening_sign;
 pub mod spec;
+pub mod toy_training;
 
 use crate::runs::Family;
 use sharpen_toy::Regime;
@@ -41,6 +44,21 @@ pub fn exact() -> Vec<ExactFigure> {
             name: sharpening_sign::NAME,
             about: "T2: how often sharpening lowers accuracy over seeded random problems",
             build: sharpening_sign::figure,
+        },
+        ExactFigure {
+            name: toy_training::NAME,
+            about: "T7b: training curves over many seeds per regime (accuracy, length, reward, clip rate)",
+            build: toy_training::figure,
+        },
+        ExactFigure {
+            name: self_certainty::NAME,
+            about: "T7c: self-referential sharpening — where seeds end up, eigenvalues at the fixed points",
+            build: self_certainty::figure,
+        },
+        ExactFigure {
+            name: perturbation::NAME,
+            about: "T7d: sensitivity of each regime's optimum to perturbations of π_ref",
+            build: perturbation::figure,
         },
     ]
 }

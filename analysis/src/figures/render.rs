@@ -249,17 +249,21 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
                 Some(chart.draw_series(xy.into_iter().map(|c| Circle::new(c, 4, color.filled())))?)
             }
             Style::Points => {
-                Some(chart.draw_series(xy.into_iter().map(|c| Circle::new(c, 3, color.mix(0.7).filled())))?)
+                Some(chart.draw_series(xy.into_iter().map(|c| Circle::new(c, 5, color.mix(0.8).filled())))?)
             }
             Style::Bars(w) => Some(chart.draw_series(
                 xy.into_iter().map(|(x, y)| Rectangle::new([(x - w / 2.0, 0.0), (x + w / 2.0, y)], color.filled())),
             )?),
-            Style::Band => {
+            Style::Band | Style::BandDashed => {
                 let upper = pts.iter().filter_map(|(x, _, pt)| pt.hi.map(|h| (*x, h)));
                 let lower: Vec<(f64, f64)> = pts.iter().filter_map(|(x, _, pt)| pt.lo.map(|l| (*x, l))).collect();
                 let poly: Vec<(f64, f64)> = upper.chain(lower.into_iter().rev()).collect();
                 chart.draw_series(std::iter::once(Polygon::new(poly, color.mix(0.18).filled())))?;
-                Some(chart.draw_series(LineSeries::new(xy, line))?)
+                if s.style == Style::BandDashed {
+                    Some(chart.draw_series(DashedLineSeries::new(xy, 10, 6, line))?)
+                } else {
+                    Some(chart.draw_series(LineSeries::new(xy, line))?)
+                }
             }
             Style::VLine => {
                 let mut last = None;
@@ -276,16 +280,20 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &Panel) -> R
         };
         if let (Some(anno), false) = (anno, s.label.is_empty()) {
             labelled = true;
-            let style = s.style;
-            anno.label(&s.label).legend(move |(x, y)| -> DynElement<'static, DB, (i32, i32)> {
-                match style {
-                    Style::Bars(_) | Style::Band => {
-                        Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.mix(0.8).filled()).into_dyn()
-                    }
-                    Style::Points => Circle::new((x + 9, y), 4, color.filled()).into_dyn(),
-                    _ => PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)).into_dyn(),
+            let anno = anno.label(&s.label);
+            match s.style {
+                Style::Bars(_) | Style::Band | Style::BandDashed => {
+                    anno.legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.mix(0.8).filled()))
                 }
-            });
+                Style::Points => anno.legend(move |(x, y)| Circle::new((x + 9, y), 5, color.filled())),
+                Style::Dashed | Style::VLine => anno.legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (6, 0)], color.stroke_width(3))
+                        + PathElement::new(vec![(10, 0), (16, 0)], color.stroke_width(3))
+                        + PathElement::new(vec![(20, 0), (24, 0)], color.stroke_width(3))
+                }),
+                _ => anno.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))),
+            };
         }
     }
     if labelled && p.legend != Legend::Hidden {
@@ -334,6 +342,7 @@ fn auto_legend(p: &Panel, labels: usize, (x0, x1): (f64, f64), (y0, y1): (f64, f
         (Legend::UpperLeft, (0.0, w), (1.0 - h, 1.0)),
         (Legend::LowerRight, (1.0 - w, 1.0), (0.0, h)),
         (Legend::LowerLeft, (0.0, w), (0.0, h)),
+        (Legend::MiddleRight, (1.0 - w, 1.0), (0.5 - h / 2.0, 0.5 + h / 2.0)),
     ];
     let count = |(xa, xb): (f64, f64), (ya, yb): (f64, f64)| {
         pts.iter().filter(|(x, y)| *x >= xa && *x <= xb && *y >= ya && *y <= yb).count()

@@ -96,6 +96,8 @@ pub enum Style {
     Bars(f64),
     /// A line at y with a shaded band from lo to hi.
     Band,
+    /// As `Band`, with a dashed line (to show a series that coincides with another).
+    BandDashed,
     /// A vertical marker at each point's x (y ignored).
     VLine,
 }
