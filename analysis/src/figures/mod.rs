@@ -6,14 +6,18 @@
 //! The LLM figures ([`llm`]) are drawn from run logs.
 
 pub mod accuracy_paths;
+pub mod length_bias;
+pub mod length_marginals;
 pub mod llm;
 pub mod perturbation;
+pub mod power_temperature;
 pub mod regime_targets;
 pub mod render;
 pub mod self_certainty;
 pub mod sharpening_sign;
 pub mod spec;
 pub mod toy_training;
+pub mod tree_common;
 
 use crate::runs::Family;
 use sharpen_toy::Regime;
@@ -44,6 +48,21 @@ pub fn exact() -> Vec<ExactFigure> {
             name: sharpening_sign::NAME,
             about: "T2: how often sharpening lowers accuracy over seeded random problems",
             build: sharpening_sign::figure,
+        },
+        ExactFigure {
+            name: length_bias::NAME,
+            about: "T4/T8: mean length against α for sum, mean and fixed-length; T3 under fixed length",
+            build: length_bias::figure,
+        },
+        ExactFigure {
+            name: length_marginals::NAME,
+            about: "T5: length marginals of π_ref^α for the paper's α values, α* marked",
+            build: length_marginals::figure,
+        },
+        ExactFigure {
+            name: power_temperature::NAME,
+            about: "T6: sequence power against token temperature — KL, accuracy and length against α",
+            build: power_temperature::figure,
         },
         ExactFigure {
             name: toy_training::NAME,
