@@ -88,7 +88,8 @@ impl Builder<'_> {
     fn push(&mut self, prediction: &'static str, claim: &str, est: Option<Estimate>, side: Side, evidence: String) {
         let (verdict, estimate, ci, evidence) = match est {
             Some(e) => (decide(&e.ci, side), Some(e.value), Some(e.ci), evidence),
-            None => (Verdict::NotEnoughData, None, None, "too few points".to_string()),
+            None if evidence.is_empty() => (Verdict::NotEnoughData, None, None, "too few points".to_string()),
+            None => (Verdict::NotEnoughData, None, None, evidence),
         };
         self.out.push(Check {
             prediction,
@@ -257,29 +258,32 @@ fn accuracy_series(g: &Group) -> Vec<Series> {
     }
 }
 
-/// pass@k at the largest logged k: last evaluation minus first, averaged over runs.
+const NO_EVALS: &str = "needs evaluation records with pass@k at two steps in every run";
+
+/// pass@k at the largest logged k: last evaluation minus first (on the dataset with the most
+/// problems), averaged over runs; CI from the [0, 1]-bounded variance.
 fn pass_at_large_k_change(g: &Group) -> (Option<Estimate>, String) {
     let mut diffs = Vec::new();
     let mut var = 0.0;
     let mut kmax = 0;
     for run in &g.runs {
-        let evals = &run.log.evals;
-        let (Some(a), Some(b)) = (evals.first(), evals.last()) else { return (None, String::new()) };
+        let Some(dataset) = run.log.evals.iter().max_by_key(|e| e.problems).map(|e| &e.dataset) else {
+            return (None, NO_EVALS.into());
+        };
+        let evals: Vec<_> = run.log.evals.iter().filter(|e| &e.dataset == dataset).collect();
+        let (Some(a), Some(b)) = (evals.first(), evals.last()) else { return (None, NO_EVALS.into()) };
         let k = a.pass_at_k.keys().filter_map(|k| k.parse::<usize>().ok()).max().unwrap_or(0);
         let key = k.to_string();
-        let (Some(&pa), Some(&pb)) = (a.pass_at_k.get(&key), b.pass_at_k.get(&key)) else {
-            return (None, String::new());
+        let (Some(&pa), Some(&pb), true) = (a.pass_at_k.get(&key), b.pass_at_k.get(&key), a.step < b.step) else {
+            return (None, NO_EVALS.into());
         };
-        if a.step == b.step {
-            return (None, String::new());
-        }
         kmax = k;
         diffs.push(pb - pa);
         let half2 = |p: f64, n: usize| bounded_mean_ci(p, n).map(|c| ((c.hi - c.lo) / 2.0).powi(2)).unwrap_or(f64::NAN);
         var += half2(pa, a.problems) + half2(pb, b.problems);
     }
     if diffs.is_empty() {
-        return (None, String::new());
+        return (None, NO_EVALS.into());
     }
     let d = mean(&diffs);
     let half = var.sqrt() / diffs.len() as f64;

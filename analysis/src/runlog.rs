@@ -27,7 +27,9 @@ pub struct RunHeader {
     pub model: String,
     pub regime: Regime,
     pub seed: u64,
-    /// Free-form configuration (learning rate, samples per prompt, …).
+    /// Free-form configuration (learning rate, samples per prompt, …). One key is read back:
+    /// `"ignore_eos": true` (or `"fixed_length": true`) marks the paper's fixed-length variant,
+    /// which the prediction checks group apart (P5).
     #[serde(default)]
     pub config: BTreeMap<String, serde_json::Value>,
 }

@@ -121,3 +121,14 @@ fn checks_are_deterministic() {
     let runs: Vec<Run> = (0..2).map(|s| run(Regime::sharpening(), s, 80, sharpening_shape(), false)).collect();
     assert_eq!(checks(&runs), checks(&runs));
 }
+
+#[test]
+fn missing_evaluations_are_named_in_the_evidence() {
+    let t = Shape { len: (300.0, 150.0), entropy: (0.6, 0.3), ..Shape::default() };
+    let mut r = run(Regime::tempered(2.0).unwrap(), 0, 100, t, false);
+    r.log.evals.clear();
+    let cs = checks(&[r]);
+    let c = cs.iter().find(|c| c.claim.contains("pass@k")).unwrap();
+    assert_eq!(c.verdict, Verdict::NotEnoughData);
+    assert!(c.evidence.contains("evaluation records"), "{c:?}");
+}
