@@ -6,6 +6,7 @@
 //! The LLM figures ([`llm`]) are drawn from run logs.
 
 pub mod accuracy_paths;
+pub mod exact_flow;
 pub mod length_bias;
 pub mod length_marginals;
 pub mod llm;
@@ -63,6 +64,11 @@ pub fn exact() -> Vec<ExactFigure> {
             name: power_temperature::NAME,
             about: "T6: sequence power against token temperature — KL, accuracy and length against α",
             build: power_temperature::figure,
+        },
+        ExactFigure {
+            name: exact_flow::NAME,
+            about: "T7a: the exact gradient flow from π_ref, per regime (accuracy, mass on the mode string)",
+            build: exact_flow::figure,
         },
         ExactFigure {
             name: toy_training::NAME,
