@@ -97,3 +97,33 @@ fn figures_writes_one_exact_figure_and_the_run_figures() {
     assert!(listed.contains(name));
     std::fs::remove_dir_all(d).unwrap();
 }
+
+#[test]
+fn toy_runs_that_ignore_eos_are_checked_as_fixed_length() {
+    let d = scratch("eos");
+    let logs = d.join("logs");
+    let out = sharpen(&[
+        "toy",
+        "train",
+        "tree:reasoning",
+        "--regime",
+        "sharpening",
+        "--ignore-eos",
+        "--seeds",
+        "2",
+        "--steps",
+        "30",
+        "--threads",
+        "1",
+        "--log-dir",
+        logs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sharpen(&["check", "--runs", logs.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = v.as_array().unwrap();
+    assert!(!checks.is_empty() && checks.iter().all(|c| c["prediction"] == "P5"), "{v}");
+    assert!(checks.iter().all(|c| c["group"].as_str().unwrap().ends_with("fixed-length")), "{v}");
+    std::fs::remove_dir_all(d).unwrap();
+}
