@@ -29,6 +29,21 @@ pub enum Command {
     /// Speed benchmarks on a real model (compare with scripts/bench_baseline.py).
     #[command(subcommand)]
     Bench(crate::bench_cmd::BenchCommand),
+    /// Convert a GGUF file (llama architecture) into a Hugging Face folder (f32 safetensors,
+    /// config.json, tokenizer.json, tokenizer_config.json with the chat template,
+    /// generation_config.json).
+    Convert(ConvertArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// The .gguf file to read.
+    pub gguf: PathBuf,
+    /// The folder to create; it appears only when complete.
+    pub out_dir: PathBuf,
+    /// Replace OUT_DIR if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -289,6 +304,7 @@ pub struct TreeArgs {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Convert(a) => crate::gguf::convert_cmd(&a.gguf, &a.out_dir, a.force),
         Command::Bench(c) => crate::bench_cmd::run(&c),
         Command::Sample(a) => crate::sample_cmd::run(&a),
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),

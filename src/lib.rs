@@ -10,6 +10,7 @@ pub mod cli;
 pub mod data;
 pub mod data_cmd;
 pub mod figures_cmd;
+pub mod gguf;
 pub mod lm;
 pub mod model;
 pub mod problem;

@@ -1,0 +1,103 @@
+//! `sharpen convert`: write GGUF parts as a Hugging Face folder that transformers can load.
+//!
+//! The folder appears whole or not at all: it is written into a temporary sibling and renamed.
+
+use super::error::{GgufError, Result};
+use super::{gguf_to_parts, GgufParts};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Convert one GGUF file into the Hugging Face folder `out`.
+pub fn convert(gguf: &Path, out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !force {
+        return Err(GgufError::Exists(out.to_path_buf()));
+    }
+    let parts = gguf_to_parts(gguf)?;
+    write_hf_folder(&parts, out, force)
+}
+
+/// Write model.safetensors, config.json, generation_config.json, tokenizer.json and
+/// tokenizer_config.json into `out`, atomically.
+pub fn write_hf_folder(parts: &GgufParts, out: &Path, force: bool) -> Result<()> {
+    if out.exists() && !force {
+        return Err(GgufError::Exists(out.to_path_buf()));
+    }
+    let name = out.file_name().ok_or_else(|| write_err(out, "the output folder has no name"))?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
+    let tag = format!(".{}.{}", name.to_string_lossy(), std::process::id());
+    let tmp = parent.join(format!("{tag}.tmp"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+    }
+    std::fs::create_dir(&tmp).map_err(|e| io(&tmp, e))?;
+    let written = write_files(parts, &tmp);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if out.exists() {
+        let old = parent.join(format!("{tag}.old"));
+        std::fs::rename(out, &old).map_err(|e| io(out, e))?;
+        std::fs::rename(&tmp, out).map_err(|e| io(out, e))?;
+        std::fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
+    } else {
+        std::fs::rename(&tmp, out).map_err(|e| io(out, e))?;
+    }
+    Ok(())
+}
+
+fn write_files(parts: &GgufParts, dir: &Path) -> Result<()> {
+    let st = dir.join("model.safetensors");
+    // transformers refuses safetensors files without a `format` entry in the header.
+    let info: HashMap<String, String> = [("format".to_string(), "pt".to_string())].into();
+    let mut tensors: Vec<(&String, &candle_core::Tensor)> = parts.tensors.iter().collect();
+    tensors.sort_by(|a, b| a.0.cmp(b.0));
+    safetensors::serialize_to_file(tensors, Some(info), &st).map_err(|e| write_err(&st, &e.to_string()))?;
+
+    write_json(&dir.join("config.json"), &parts.config)?;
+    write_json(&dir.join("generation_config.json"), &parts.generation_config)?;
+    let tok = dir.join("tokenizer.json");
+    parts.tokenizer.save(&tok, false).map_err(|e| write_err(&tok, &e.to_string()))?;
+    write_json(&dir.join("tokenizer_config.json"), &tokenizer_config(parts))?;
+    Ok(())
+}
+
+/// tokenizer_config.json: the special tokens and the chat template. The class is the generic
+/// fast tokenizer, so that transformers uses tokenizer.json's pipeline as written.
+fn tokenizer_config(parts: &GgufParts) -> Value {
+    let s = &parts.special;
+    let mut v = json!({
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "add_bos_token": s.add_bos,
+        "add_eos_token": false,
+        "add_prefix_space": false,
+        "clean_up_tokenization_spaces": false,
+        "model_max_length": parts.hparams.context_length,
+        "bos_token": s.bos,
+        "eos_token": s.eos,
+        "unk_token": s.unk,
+        "pad_token": s.pad,
+    });
+    if let Some(t) = &parts.chat_template {
+        v["chat_template"] = json!(t);
+    }
+    v
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| write_err(path, &e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| io(path, e))
+}
+
+fn io(path: &Path, source: std::io::Error) -> GgufError {
+    GgufError::Io { path: path.to_path_buf(), source }
+}
+
+fn write_err(path: &Path, message: &str) -> GgufError {
+    GgufError::Write { path: path.to_path_buf(), message: message.to_string() }
+}
