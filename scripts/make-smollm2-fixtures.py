@@ -72,7 +72,11 @@ PROMPTS = [
     "Explain gravity in one sentence.",
 ]
 
-LOGITS_TEXT = "The quick brown fox jumps over the lazy dog. 1 2 3"
+# A chat-templated prompt (special tokens, default system prompt) followed by plain text.
+LOGITS_TEXT = (
+    "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+    "<|im_start|>user\nThe quick brown fox jumps over the lazy dog. 1 2 3<|im_end|>\n<|im_start|>assistant\n"
+)
 NEW_TOKENS = 32
 PROBE_IDS = 64
 
@@ -125,7 +129,10 @@ def greedy_fixture(tok, tok_gguf, ref, ours):
         outs = []
         for model in (ref, ours):
             with torch.no_grad():
-                g = model.generate(ids, max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=None,
+                # An explicit mask: without one, generate() masks every prompt token equal to the
+                # pad id, and SmolLM2's pad is <|im_end|>, which the chat prompt contains.
+                g = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=NEW_TOKENS,
+                                   do_sample=False, eos_token_id=None,
                                    pad_token_id=tok.pad_token_id, output_scores=True, return_dict_in_generate=True)
             top2 = [torch.topk(s[0].double(), 2).values for s in g.scores]
             outs.append((g.sequences[0, ids.shape[1]:].tolist(), [float(v[0] - v[1]) for v in top2]))

@@ -18,6 +18,8 @@ pub enum LmError {
     Tokenizer(#[from] TokenizerError),
     #[error(transparent)]
     Chat(#[from] ChatError),
+    #[error(transparent)]
+    Gguf(#[from] crate::gguf::GgufError),
     #[error("{0}")]
     Other(String),
 }
@@ -75,11 +77,8 @@ impl LanguageModel {
             return Self::from_dir(path, opts);
         }
         if path.extension().and_then(|e| e.to_str()) == Some("gguf") {
-            // The GGUF reader (crate::gguf) produces ModelParts; it plugs in here.
-            return Err(LmError::Other(format!(
-                "{}: GGUF files are not supported by this build; convert it with `sharpen convert`",
-                path.display()
-            )));
+            let parts = crate::gguf::gguf_to_parts(path)?;
+            return Self::from_parts(parts.into_model_parts(), opts);
         }
         Err(LmError::Other(format!("{}: not a model folder or a .gguf file", path.display())))
     }

@@ -4,7 +4,7 @@
 
 use super::error::{GgufError, Result};
 use super::{gguf_to_parts, GgufParts};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -63,30 +63,8 @@ fn write_files(parts: &GgufParts, dir: &Path) -> Result<()> {
     write_json(&dir.join("generation_config.json"), &parts.generation_config)?;
     let tok = dir.join("tokenizer.json");
     parts.tokenizer.save(&tok, false).map_err(|e| write_err(&tok, &e.to_string()))?;
-    write_json(&dir.join("tokenizer_config.json"), &tokenizer_config(parts))?;
+    write_json(&dir.join("tokenizer_config.json"), &parts.tokenizer_config())?;
     Ok(())
-}
-
-/// tokenizer_config.json: the special tokens and the chat template. The class is the generic
-/// fast tokenizer, so that transformers uses tokenizer.json's pipeline as written.
-fn tokenizer_config(parts: &GgufParts) -> Value {
-    let s = &parts.special;
-    let mut v = json!({
-        "tokenizer_class": "PreTrainedTokenizerFast",
-        "add_bos_token": s.add_bos,
-        "add_eos_token": false,
-        "add_prefix_space": false,
-        "clean_up_tokenization_spaces": false,
-        "model_max_length": parts.hparams.context_length,
-        "bos_token": s.bos,
-        "eos_token": s.eos,
-        "unk_token": s.unk,
-        "pad_token": s.pad,
-    });
-    if let Some(t) = &parts.chat_template {
-        v["chat_template"] = json!(t);
-    }
-    v
 }
 
 fn write_json(path: &Path, v: &Value) -> Result<()> {

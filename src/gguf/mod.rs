@@ -42,6 +42,42 @@ pub struct GgufParts {
     pub hparams: Hparams,
 }
 
+impl GgufParts {
+    /// tokenizer_config.json: the special tokens and the chat template. The class is the generic
+    /// fast tokenizer, so that transformers uses tokenizer.json's pipeline as written.
+    pub fn tokenizer_config(&self) -> Value {
+        let s = &self.special;
+        let mut v = serde_json::json!({
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "add_bos_token": s.add_bos,
+            "add_eos_token": false,
+            "add_prefix_space": false,
+            "clean_up_tokenization_spaces": false,
+            "model_max_length": self.hparams.context_length,
+            "bos_token": s.bos,
+            "eos_token": s.eos,
+            "unk_token": s.unk,
+            "pad_token": s.pad,
+        });
+        if let Some(t) = &self.chat_template {
+            v["chat_template"] = serde_json::json!(t);
+        }
+        v
+    }
+
+    /// What the model loader takes: the same files a converted folder would hold.
+    pub fn into_model_parts(self) -> crate::lm::ModelParts {
+        let tokenizer_config = Some(self.tokenizer_config());
+        crate::lm::ModelParts {
+            config: self.config,
+            tensors: self.tensors,
+            tokenizer: self.tokenizer,
+            tokenizer_config,
+            generation_config: Some(self.generation_config),
+        }
+    }
+}
+
 /// Read a GGUF file and dequantise it to f32 Hugging Face parts.
 pub fn gguf_to_parts(path: &Path) -> Result<GgufParts> {
     let io = |source| error::GgufError::Io { path: path.to_path_buf(), source };
