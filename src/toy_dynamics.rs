@@ -100,7 +100,7 @@ fn run(
 
     if let Some(dir) = &a.log_dir {
         for r in &runs {
-            write_log(dir, &a.scenario, objective, cfg, a.ignore_eos, r)?;
+            write_log(dir, a, objective, cfg, r)?;
         }
     }
     let steps = per_step(&runs);
@@ -188,24 +188,19 @@ fn slug(s: &str) -> String {
 
 /// One JSONL log per seed: a `run` header, then one `step` record per step. Written to a
 /// temporary file and renamed, so a log on disk is always complete.
-fn write_log(
-    dir: &Path,
-    scenario: &str,
-    objective: Objective,
-    cfg: &TrainConfig,
-    ignore_eos: bool,
-    run: &SeedRun,
-) -> Result<PathBuf> {
+fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig, run: &SeedRun) -> Result<PathBuf> {
     let regime = objective.regime().expect("checked by the caller");
-    let name = format!("{}-{}-seed{:03}.jsonl", slug(scenario), slug(&objective.name()), run.seed_index);
+    let scenario = a.scenario.as_str();
+    let eos = if a.ignore_eos { "-ignore-eos" } else { "" };
+    let name = format!("{}-{}{eos}-seed{:03}.jsonl", slug(scenario), slug(&a.regime), run.seed_index);
     let path = dir.join(&name);
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut config: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     config.insert("trainer".into(), serde_json::to_value(cfg)?);
     config.insert("base_seed".into(), json!(cfg.base_seed));
-    config.insert("val_accuracy".into(), json!("exact E_π[r] of the policy that sampled the step"));
     // Read back by `sharpen check`, which groups fixed-length runs apart (P5).
-    config.insert("ignore_eos".into(), json!(ignore_eos));
+    config.insert("ignore_eos".into(), json!(a.ignore_eos));
+    config.insert("val_accuracy".into(), json!("exact E_π[r] of the policy that sampled the step"));
     let header =
         RunHeader { source: "toy".into(), model: scenario.into(), regime, seed: run.seed_index as u64, config };
     let write = || -> std::io::Result<()> {

@@ -57,6 +57,7 @@ fn train_writes_one_run_log_per_seed() {
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     assert_eq!(files.len(), 3, "{files:?}");
+    assert!(files[0].ends_with("many-paths-task-seed000.jsonl"), "{files:?}");
     for (i, f) in files.iter().enumerate() {
         let log = RunLog::read(f).unwrap();
         let h = log.header.expect("header record");
