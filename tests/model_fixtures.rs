@@ -145,3 +145,29 @@ fn next_token_logprobs_match_log_softmax_of_the_reference() {
         assert!((want - got).abs() < TOL, "position {t}: {got} vs {want}");
     }
 }
+
+#[test]
+fn missing_or_misshapen_tensors_are_named_errors() {
+    let d = dir("qwen2");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
+    let tensors = sharpen::model::read_safetensors(&d, &Device::Cpu).unwrap();
+    assert!(tensors.len() > 20, "both shards are read");
+    let opts = LoadOptions::default();
+    let mut missing = tensors.clone();
+    missing.remove("model.layers.1.self_attn.k_proj.bias");
+    let e = Model::from_parts(&config, missing, &opts).err().unwrap().to_string();
+    assert!(e.contains("missing tensor model.layers.1.self_attn.k_proj.bias"), "{e}");
+    let mut bad = tensors.clone();
+    bad.insert("model.norm.weight".into(), Tensor::zeros(7, DType::F32, &Device::Cpu).unwrap());
+    let e = Model::from_parts(&config, bad, &opts).err().unwrap().to_string();
+    assert!(e.contains("model.norm.weight") && e.contains("[32]") && e.contains("[7]"), "{e}");
+    let e = Model::load(&d.join("nonexistent"), &opts).err().unwrap().to_string();
+    assert!(e.contains("config.json"), "{e}");
+    // Loading in memory gives the same logits as loading the folder.
+    let m = Model::from_parts(&config, tensors, &opts).unwrap();
+    let c = case("qwen2", false);
+    let ids = Tensor::new(c.seqs[1].as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let got = m.forward_infer(&ids, &[0]).unwrap().i(0).unwrap();
+    assert!(max_diff(&got, &c.expected[1]) < TOL);
+}
