@@ -1,0 +1,81 @@
+//! Checkpoints: policy weights, AdamW moments and the trainer's position, written atomically.
+//!
+//! Randomness needs no saved state: every step draws from streams keyed by (seed, step), so the
+//! step number is all a resumed run needs to continue exactly where it stopped.
+
+use super::optim::AdamW;
+use crate::model::Model;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// The next step to run.
+    pub step: u64,
+    /// AdamW's step counter.
+    pub adam_t: u64,
+    pub seed: u64,
+    /// Best validation accuracy so far and its step.
+    pub best_val: Option<(f64, u64)>,
+}
+
+pub fn dir(out_dir: &Path, name: &str) -> PathBuf {
+    out_dir.join(name)
+}
+
+/// Write `name` (e.g. "last" or "best") under `out_dir`: a temporary folder renamed into place,
+/// so a crash never leaves a half-written checkpoint. `extra` files (config.json, tokenizer…)
+/// are copied in so that the checkpoint is a model folder that `sharpen eval` can open.
+pub fn save(
+    out_dir: &Path,
+    name: &str,
+    model: &Model,
+    opt: &AdamW,
+    state: &TrainerState,
+    extra: &[PathBuf],
+) -> Result<()> {
+    let final_dir = dir(out_dir, name);
+    let tmp = out_dir.join(format!(".{name}.tmp"));
+    let old = out_dir.join(format!(".{name}.old"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    candle_core::safetensors::save(&model.tensors(), tmp.join("model.safetensors"))?;
+    let opt_state: std::collections::HashMap<String, candle_core::Tensor> = opt.state()?.into_iter().collect();
+    candle_core::safetensors::save(&opt_state, tmp.join("optimizer.safetensors"))?;
+    std::fs::write(tmp.join("trainer.json"), serde_json::to_vec_pretty(state)?)?;
+    for f in extra {
+        if let Some(n) = f.file_name() {
+            std::fs::copy(f, tmp.join(n)).with_context(|| format!("cannot copy {}", f.display()))?;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    if final_dir.exists() {
+        std::fs::rename(&final_dir, &old)?;
+    }
+    std::fs::rename(&tmp, &final_dir)?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// Restore weights and optimizer moments from `name`; returns the trainer state.
+pub fn load(out_dir: &Path, name: &str, model: &Model, opt: &mut AdamW) -> Result<TrainerState> {
+    let mut d = dir(out_dir, name);
+    if !d.exists() {
+        // A crash between the two renames of `save` leaves the previous checkpoint here.
+        d = out_dir.join(format!(".{name}.old"));
+    }
+    if !d.exists() {
+        bail!("no checkpoint '{name}' in {} to resume from", out_dir.display());
+    }
+    let state: TrainerState = serde_json::from_slice(&std::fs::read(d.join("trainer.json"))?)
+        .with_context(|| format!("{}: malformed trainer.json", d.display()))?;
+    let weights = candle_core::safetensors::load(d.join("model.safetensors"), model.device())?;
+    for (n, v) in model.named_vars() {
+        let w = weights.get(n).with_context(|| format!("checkpoint lacks weight {n}"))?;
+        v.set(&w.to_dtype(v.dtype())?)?;
+    }
+    let moments = candle_core::safetensors::load(d.join("optimizer.safetensors"), model.device())?;
+    opt.load_state(&moments, state.adam_t)?;
+    Ok(state)
+}

@@ -1,0 +1,270 @@
+//! The RLOO trainer (DESIGN §4). One step, as in the paper's method section:
+//!
+//! 1. draw P prompts and sample a Group of K responses for each from the current policy;
+//! 2. score every response: task reward r, reference log-likelihood S from the frozen initial
+//!    model, the policy's own log-likelihood P; the Regime turns them into the reward;
+//! 3. subtract each Group's leave-one-out baseline to get the Advantages;
+//! 4. weight the log-probabilities by the Advantages (token-level loss), backpropagate in
+//!    micro-batches;
+//! 5. clip the gradient norm and take an AdamW step with linear warm-up.
+//!
+//! Validation runs every `val_every` steps; checkpoints are written atomically; the run log
+//! gets one record per step as it goes, so an interrupted run loses nothing it finished.
+
+pub mod checkpoint;
+pub mod config;
+pub mod group;
+pub mod loss;
+pub mod math_task;
+pub mod optim;
+pub mod task;
+
+use crate::model::Model;
+use crate::rollout::{self, Rollout, SamplingParams};
+use anyhow::{bail, Context, Result};
+use checkpoint::TrainerState;
+use config::TrainConfig;
+use group::ScoredRollout;
+use optim::{clip_scale, grad_norm, AdamW, AdamWParams};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary};
+use std::path::PathBuf;
+use std::time::Instant;
+pub use task::Task;
+
+/// The policy being trained, the frozen reference and where generation stops.
+pub struct Models<'a> {
+    pub policy: &'a Model,
+    pub reference: &'a Model,
+    pub eos_ids: Vec<u32>,
+    /// Files copied into every checkpoint (config.json, tokenizer files) so it is a model folder.
+    pub checkpoint_files: Vec<PathBuf>,
+    /// Written into the run log's header.
+    pub name: String,
+}
+
+/// Per-step hook for progress display.
+pub type OnStep<'a> = &'a mut dyn FnMut(&StepRecord);
+
+/// Train from step 0, or from the last checkpoint in `cfg.out_dir` when `resume`.
+pub fn train(
+    cfg: &TrainConfig,
+    models: &Models,
+    train_task: &dyn Task,
+    val_task: Option<&dyn Task>,
+    resume: bool,
+    on_step: OnStep,
+) -> Result<Vec<StepRecord>> {
+    let regime = cfg.regime()?;
+    if train_task.len() == 0 {
+        bail!("the training set is empty");
+    }
+    let params = models.policy.named_vars().to_vec();
+    if params.is_empty() {
+        bail!("the policy has no trainable weights (load it with trainable = true)");
+    }
+    let hp = AdamWParams { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weight_decay: cfg.weight_decay };
+    let mut opt = AdamW::new(params.clone(), hp, true)?;
+    std::fs::create_dir_all(&cfg.out_dir).with_context(|| format!("cannot create {}", cfg.out_dir.display()))?;
+    let log_path = cfg.out_dir.join("log.jsonl");
+
+    let mut state = TrainerState { step: 0, adam_t: 0, seed: cfg.seed, best_val: None };
+    if resume {
+        state = checkpoint::load(&cfg.out_dir, "last", models.policy, &mut opt)?;
+        truncate_log(&log_path, state.step)?;
+    }
+    let mut log = RunLogWriter::open(&log_path, resume)?;
+    if !resume {
+        log.write(&Record::Run(header(cfg, models)?))?;
+    }
+
+    let start = Instant::now();
+    let mut records = Vec::new();
+    for step in state.step..cfg.steps {
+        // 1. Sample a Group of K responses for each of P prompts.
+        let prompt_ids = draw_prompts(train_task.len(), cfg.prompts_per_step, cfg.seed, step);
+        let prompts: Vec<Vec<u32>> = prompt_ids.iter().map(|&i| train_task.prompt(i).to_vec()).collect();
+        let rollouts = sample_groups(models, &prompts, cfg, step_seed(cfg.seed, step))?;
+
+        // 2. Score: task reward, reference log-likelihood, the Regime's reward; 3. advantages.
+        let task: Vec<f64> =
+            rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
+        let s = reference_logprobs(models.reference, &prompts, &rollouts, cfg.micro_batch)?;
+        let batch = group::score_groups(rollouts, &task, &s, &regime, cfg.samples_per_prompt);
+
+        // 4. Weight the log-probs by the advantages and backpropagate.
+        let (grads, _loss) = loss::policy_gradient(models.policy, &prompts, &batch, cfg.micro_batch)?;
+
+        // 5. Clip and step.
+        let norm = grad_norm(&grads, &params)?;
+        if !norm.is_finite() {
+            bail!("step {step}: the gradient norm is {norm}; stopping (the last checkpoint is intact)");
+        }
+        let lr = cfg.lr_at(step);
+        opt.step(&grads, lr, clip_scale(norm, cfg.clip))?;
+
+        let mut rec = step_record(step, &batch, norm, norm > cfg.clip, lr, start.elapsed().as_secs_f64());
+        if let Some(val) = val_task.filter(|_| cfg.val_every > 0 && (step + 1) % cfg.val_every == 0) {
+            let acc = validate(models.policy, &models.eos_ids, val, cfg)?;
+            rec.val_accuracy = Some(acc);
+            if state.best_val.is_none_or(|(b, _)| acc > b) {
+                state.best_val = Some((acc, step));
+                let best = TrainerState { step: step + 1, adam_t: opt.t, ..state.clone() };
+                checkpoint::save(&cfg.out_dir, "best", models.policy, &opt, &best, &models.checkpoint_files)?;
+            }
+        }
+        log.write(&Record::Step(rec.clone()))?;
+        on_step(&rec);
+        records.push(rec);
+
+        state.step = step + 1;
+        state.adam_t = opt.t;
+        if state.step == cfg.steps || (cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0) {
+            checkpoint::save(&cfg.out_dir, "last", models.policy, &opt, &state, &models.checkpoint_files)?;
+        }
+    }
+    Ok(records)
+}
+
+/// Independent seeds per (run seed, step): SplitMix64 of the pair.
+pub fn step_seed(seed: u64, step: u64) -> u64 {
+    let mut z = seed ^ step.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The problems of step `step`: epochs are seeded permutations of the training set, read in
+/// order, P problems per step (so one epoch of MATH's 7,500 problems is ~234 steps of 32).
+pub fn draw_prompts(n: usize, per_step: usize, seed: u64, step: u64) -> Vec<usize> {
+    let first = step as usize * per_step;
+    (first..first + per_step)
+        .map(|k| {
+            let (epoch, pos) = (k / n, k % n);
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(&mut ChaCha8Rng::seed_from_u64(step_seed(seed, u64::MAX - epoch as u64)));
+            order[pos]
+        })
+        .collect()
+}
+
+fn sample_groups(models: &Models, prompts: &[Vec<u32>], cfg: &TrainConfig, seed: u64) -> Result<Vec<Rollout>> {
+    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
+    if max_new == 0 {
+        bail!("prompts of {longest} tokens leave no room under max_tokens = {}", cfg.max_tokens);
+    }
+    let params = SamplingParams {
+        max_new_tokens: max_new,
+        temperature: cfg.temperature,
+        top_p: cfg.top_p,
+        greedy: false,
+        ignore_eos: cfg.ignore_eos,
+        seed,
+        stream_offset: 0,
+    };
+    Ok(rollout::sample(models.policy, prompts, cfg.samples_per_prompt, &models.eos_ids, &params)?)
+}
+
+/// S = Σ log π_ref over each response, in micro-batches.
+fn reference_logprobs(reference: &Model, prompts: &[Vec<u32>], rollouts: &[Rollout], mb: usize) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(rollouts.len());
+    for chunk in rollouts.chunks(mb.max(1)) {
+        if chunk.iter().all(|r| r.tokens.is_empty()) {
+            out.extend(std::iter::repeat_n(0.0, chunk.len()));
+            continue;
+        }
+        let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
+        let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
+        out.extend(loss::sequence_logprobs(reference, &loss::pack(&p, &r, reference.device())?)?);
+    }
+    Ok(out)
+}
+
+/// Mean task reward of `val_samples` samples per validation problem, from a fixed seed so that
+/// successive validations differ only by the policy.
+pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConfig) -> Result<f64> {
+    let n = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let ids: Vec<usize> = (0..n).collect();
+    let (mut total, mut count) = (0.0, 0usize);
+    for (c, chunk) in ids.chunks(cfg.prompts_per_step.max(1)).enumerate() {
+        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
+        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
+        let params = SamplingParams {
+            max_new_tokens: max_new.max(1),
+            temperature: cfg.temperature,
+            top_p: cfg.top_p,
+            greedy: false,
+            ignore_eos: false,
+            seed: step_seed(cfg.seed, u64::MAX / 2),
+            stream_offset: (c * cfg.prompts_per_step * cfg.val_samples.max(1)) as u64,
+        };
+        for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
+            total += val.score(chunk[r.prompt_index], &r.tokens);
+            count += 1;
+        }
+    }
+    Ok(if count == 0 { 0.0 } else { total / count as f64 })
+}
+
+fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {
+    let config = match serde_json::to_value(cfg)? {
+        serde_json::Value::Object(m) => m.into_iter().collect(),
+        _ => Default::default(),
+    };
+    Ok(RunHeader { source: "llm".into(), model: models.name.clone(), regime: cfg.regime()?, seed: cfg.seed, config })
+}
+
+fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr: f64, wall: f64) -> StepRecord {
+    let n = batch.len().max(1) as f64;
+    let mean = |f: &dyn Fn(&ScoredRollout) -> f64| batch.iter().map(f).sum::<f64>() / n;
+    let lengths: Vec<f64> = batch.iter().map(|s| s.length() as f64).collect();
+    let len = Summary::of(&lengths);
+    StepRecord {
+        step,
+        task_reward: mean(&|s| s.scores.task),
+        regime_reward: Summary::of(&batch.iter().map(|s| s.reward).collect::<Vec<_>>()),
+        advantage: Summary::of(&batch.iter().map(|s| s.advantage).collect::<Vec<_>>()),
+        length: LengthSummary {
+            mean: len.mean,
+            min: len.min,
+            max: len.max,
+            clipped_fraction: mean(&|s| f64::from(u8::from(s.hit_cap()))),
+        },
+        ref_logprob: mean(&|s| s.scores.ref_logprob),
+        policy_logprob: mean(&|s| s.scores.policy_logprob),
+        entropy: mean(&|s| -s.scores.policy_logprob / s.length().max(1) as f64),
+        kl_ref: mean(&|s| s.scores.policy_logprob - s.scores.ref_logprob),
+        grad_norm: norm,
+        clipped,
+        lr,
+        val_accuracy: None,
+        wall_time_s: wall,
+    }
+}
+
+/// On resume, drop records of steps the checkpoint does not contain (they will be redone).
+fn truncate_log(path: &std::path::Path, next_step: u64) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let log = RunLog::read(path)?;
+    let tmp = path.with_extension("jsonl.tmp");
+    {
+        let mut w = RunLogWriter::open(&tmp, false)?;
+        if let Some(h) = log.header {
+            w.write(&Record::Run(h))?;
+        }
+        for s in log.steps.into_iter().filter(|s| s.step < next_step) {
+            w.write(&Record::Step(s))?;
+        }
+        for e in log.evals.into_iter().filter(|e| e.step < next_step) {
+            w.write(&Record::Eval(e))?;
+        }
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! AdamW with decoupled weight decay, gradient-norm clipping folded into the update, and a
+//! fused single-pass CPU kernel.
+//!
+//! candle-nn's AdamW runs ~10 tensor ops per weight, each allocating a full-size temporary; on
+//! a 135M-parameter model that made the optimiser step cost more than the backward pass. The
+//! fused kernel reads each weight, gradient and moment once and writes them in place. A generic
+//! tensor-op path (any device, any dtype) is kept as the reference the fused path is tested
+//! against and as the fallback off the CPU.
+
+use anyhow::{bail, Result};
+use candle_core::backprop::GradStore;
+use candle_core::{CpuStorage, DType, InplaceOp2, Layout, Tensor, Var};
+use rayon::prelude::*;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamWParams {
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+}
+
+/// First and second moments of one weight.
+enum Moments {
+    /// f32 weights on the CPU: host vectors updated by the fused kernel.
+    Host(Mutex<(Vec<f32>, Vec<f32>)>),
+    /// Anything else: f32 tensors on the weight's device.
+    Device(Tensor, Tensor),
+}
+
+pub struct AdamW {
+    params: Vec<(String, Var)>,
+    moments: Vec<Moments>,
+    /// Number of completed steps (the bias correction uses t + 1).
+    pub t: u64,
+    pub hp: AdamWParams,
+}
+
+impl AdamW {
+    pub fn new(params: Vec<(String, Var)>, hp: AdamWParams, fused: bool) -> Result<Self> {
+        let moments = params
+            .iter()
+            .map(|(_, v)| -> Result<Moments> {
+                let n = v.elem_count();
+                Ok(if fused && v.device().is_cpu() && v.dtype() == DType::F32 {
+                    Moments::Host(Mutex::new((vec![0.0; n], vec![0.0; n])))
+                } else {
+                    let z = Tensor::zeros(v.shape(), DType::F32, v.device())?;
+                    Moments::Device(z.clone(), z)
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { params, moments, t: 0, hp })
+    }
+
+    pub fn params(&self) -> &[(String, Var)] {
+        &self.params
+    }
+
+    /// One update with learning rate `lr`, gradients multiplied by `scale` (the clipping factor).
+    pub fn step(&mut self, grads: &GradStore, lr: f64, scale: f64) -> Result<()> {
+        let t = self.t + 1;
+        let (b1, b2) = (self.hp.beta1, self.hp.beta2);
+        let k = Coeffs {
+            lr,
+            scale,
+            b1,
+            b2,
+            eps: self.hp.eps,
+            decay: 1.0 - lr * self.hp.weight_decay,
+            bc1: 1.0 - b1.powi(t as i32),
+            bc2: 1.0 - b2.powi(t as i32),
+        };
+        for ((name, var), mom) in self.params.iter().zip(self.moments.iter_mut()) {
+            let Some(g) = grads.get(var.as_tensor()) else { bail!("weight {name} received no gradient") };
+            match mom {
+                Moments::Host(mv) => var.as_tensor().inplace_op2(g, &FusedUpdate { k, mv })?,
+                Moments::Device(m, v) => {
+                    let g = (g.to_dtype(DType::F32)? * scale)?;
+                    *m = ((&*m * b1)? + (&g * (1.0 - b1))?)?;
+                    *v = ((&*v * b2)? + (g.sqr()? * (1.0 - b2))?)?;
+                    let update = ((&*m / k.bc1)? / ((&*v / k.bc2)?.sqrt()? + k.eps)?)?;
+                    let w = var.as_tensor().to_dtype(DType::F32)?;
+                    let next = ((w * k.decay)? - (update * lr)?)?;
+                    var.set(&next.to_dtype(var.dtype())?)?;
+                }
+            }
+        }
+        self.t = t;
+        Ok(())
+    }
+
+    /// The moments of every weight, for checkpoints: ("m.NAME", "v.NAME") → f32 tensors.
+    pub fn state(&self) -> Result<Vec<(String, Tensor)>> {
+        let mut out = Vec::new();
+        for ((name, var), mom) in self.params.iter().zip(&self.moments) {
+            let (m, v) = match mom {
+                Moments::Host(mv) => {
+                    let g = mv.lock().expect("moments lock");
+                    (
+                        Tensor::from_slice(&g.0, var.shape(), &candle_core::Device::Cpu)?,
+                        Tensor::from_slice(&g.1, var.shape(), &candle_core::Device::Cpu)?,
+                    )
+                }
+                Moments::Device(m, v) => (m.clone(), v.clone()),
+            };
+            out.push((format!("m.{name}"), m));
+            out.push((format!("v.{name}"), v));
+        }
+        Ok(out)
+    }
+
+    /// Restore moments saved by [`AdamW::state`].
+    pub fn load_state(&mut self, state: &std::collections::HashMap<String, Tensor>, t: u64) -> Result<()> {
+        for ((name, var), mom) in self.params.iter().zip(self.moments.iter_mut()) {
+            let get = |k: String| -> Result<Tensor> {
+                let x = state.get(&k).ok_or_else(|| anyhow::anyhow!("optimizer state lacks {k}"))?;
+                if x.shape() != var.shape() {
+                    bail!("optimizer state {k} has shape {:?}, weight has {:?}", x.shape(), var.shape());
+                }
+                Ok(x.to_dtype(DType::F32)?)
+            };
+            let (m, v) = (get(format!("m.{name}"))?, get(format!("v.{name}"))?);
+            match mom {
+                Moments::Host(mv) => {
+                    let mut g = mv.lock().expect("moments lock");
+                    g.0 = m.flatten_all()?.to_vec1()?;
+                    g.1 = v.flatten_all()?.to_vec1()?;
+                }
+                Moments::Device(dm, dv) => {
+                    *dm = m.to_device(var.device())?;
+                    *dv = v.to_device(var.device())?;
+                }
+            }
+        }
+        self.t = t;
+        Ok(())
+    }
+}
+
+/// The global L2 norm of the gradients of `params`; an error names any weight without one.
+pub fn grad_norm(grads: &GradStore, params: &[(String, Var)]) -> Result<f64> {
+    let mut sq = 0.0f64;
+    for (name, var) in params {
+        let Some(g) = grads.get(var.as_tensor()) else {
+            bail!("weight {name} received no gradient (the graph was cut)")
+        };
+        sq += g.to_dtype(DType::F32)?.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+    }
+    Ok(sq.sqrt())
+}
+
+/// The factor that brings `norm` down to `max_norm` (1 when it is already within).
+pub fn clip_scale(norm: f64, max_norm: f64) -> f64 {
+    if norm > max_norm {
+        max_norm / (norm + 1e-6)
+    } else {
+        1.0
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Coeffs {
+    lr: f64,
+    scale: f64,
+    b1: f64,
+    b2: f64,
+    eps: f64,
+    decay: f64,
+    bc1: f64,
+    bc2: f64,
+}
+
+struct FusedUpdate<'a> {
+    k: Coeffs,
+    mv: &'a Mutex<(Vec<f32>, Vec<f32>)>,
+}
+
+impl InplaceOp2 for FusedUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "fused-adamw"
+    }
+
+    fn cpu_fwd(&self, s1: &mut CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<()> {
+        let (CpuStorage::F32(w), CpuStorage::F32(g)) = (s1, s2) else {
+            candle_core::bail!("fused AdamW expects f32 weights and gradients")
+        };
+        let (Some((w0, w1)), Some((g0, g1))) = (l1.contiguous_offsets(), l2.contiguous_offsets()) else {
+            candle_core::bail!("fused AdamW expects contiguous tensors")
+        };
+        let (w, g) = (&mut w[w0..w1], &g[g0..g1]);
+        let mut mv = self.mv.lock().expect("moments lock");
+        let (m, v) = &mut *mv;
+        let k = self.k;
+        const CHUNK: usize = 1 << 14;
+        w.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(m.par_chunks_mut(CHUNK).zip(v.par_chunks_mut(CHUNK)))
+            .for_each(|((w, g), (m, v))| {
+                let (b1, b2, sc) = (k.b1 as f32, k.b2 as f32, k.scale as f32);
+                let (lr_bc1, inv_sqrt_bc2) = ((k.lr / k.bc1) as f32, (1.0 / k.bc2.sqrt()) as f32);
+                let (eps, decay) = (k.eps as f32, k.decay as f32);
+                for i in 0..w.len() {
+                    let gi = g[i] * sc;
+                    m[i] = b1 * m[i] + (1.0 - b1) * gi;
+                    v[i] = b2 * v[i] + (1.0 - b2) * gi * gi;
+                    w[i] = w[i] * decay - lr_bc1 * m[i] / (v[i].sqrt() * inv_sqrt_bc2 + eps);
+                }
+            });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn run(fused: bool) -> Vec<f32> {
+        let dev = Device::Cpu;
+        let w = Var::from_tensor(&Tensor::arange(0f32, 40000.0, &dev).unwrap().affine(1e-4, -1.0).unwrap()).unwrap();
+        let mut opt = AdamW::new(
+            vec![("w".into(), w.clone())],
+            AdamWParams { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
+            fused,
+        )
+        .unwrap();
+        for step in 0..5 {
+            let loss = (w.as_tensor().sqr().unwrap().sum_all().unwrap() * (1.0 + step as f64)).unwrap();
+            let grads = loss.backward().unwrap();
+            let n = grad_norm(&grads, opt.params()).unwrap();
+            opt.step(&grads, 1e-2, clip_scale(n, 1.0)).unwrap();
+        }
+        w.as_tensor().to_vec1().unwrap()
+    }
+
+    #[test]
+    fn fused_matches_tensor_ops() {
+        let (a, b) = (run(true), run(false));
+        let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-6, "fused and generic AdamW differ by {worst}");
+        // And the weights moved toward the minimum at 0.
+        assert!(a[0] > -1.0 && a[0] < -0.9);
+    }
+
+    #[test]
+    fn first_step_matches_hand_computation() {
+        // One weight w = 2, gradient g = 4 (loss w²), lr 0.1, wd 0.01, no clipping:
+        // m̂ = g, v̂ = g², so w' = 2·(1 − 0.001) − 0.1·g/(|g| + eps).
+        let w = Var::new(&[2f32], &Device::Cpu).unwrap();
+        let mut opt = AdamW::new(
+            vec![("w".into(), w.clone())],
+            AdamWParams { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 },
+            true,
+        )
+        .unwrap();
+        let grads = w.as_tensor().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        opt.step(&grads, 0.1, 1.0).unwrap();
+        let got = w.as_tensor().to_vec1::<f32>().unwrap()[0];
+        assert!((got - (2.0 * 0.999 - 0.1)).abs() < 1e-6, "{got}");
+    }
+
+    #[test]
+    fn missing_gradient_is_an_error() {
+        let w = Var::new(&[1f32], &Device::Cpu).unwrap();
+        let other = Var::new(&[1f32], &Device::Cpu).unwrap();
+        let grads = other.as_tensor().sqr().unwrap().sum_all().unwrap().backward().unwrap();
+        let err = grad_norm(&grads, &[("model.w".into(), w)]).unwrap_err().to_string();
+        assert!(err.contains("model.w"));
+    }
+}

@@ -1,0 +1,14 @@
+//! What the trainer trains on: prompts as token ids and a task reward for a response.
+
+/// A set of problems. The math task (prompts in the chat template, the verifier as the reward)
+/// is one implementation; tests use synthetic rewards on tiny models.
+pub trait Task {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The prompt of problem `i`, tokenised (chat template applied).
+    fn prompt(&self, i: usize) -> &[u32];
+    /// Task reward r ∈ [0, 1] of a response (generated token ids, EOS included if generated).
+    fn score(&self, i: usize, response: &[u32]) -> f64;
+}

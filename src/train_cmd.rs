@@ -1,0 +1,98 @@
+//! `sharpen train`: read the experiment, load the policy and its frozen reference, train.
+
+use crate::lm::LanguageModel;
+use crate::model::LoadOptions;
+use crate::train::config::TrainConfig;
+use crate::train::math_task::{problems_from_spec, MathTask};
+use crate::train::{self, Models};
+use anyhow::{Context, Result};
+use candle_core::{DType, Device};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Experiment TOML files, applied in order (e.g. a model file then a regime file).
+    #[arg(long = "config")]
+    pub configs: Vec<PathBuf>,
+    /// Override any key: --set lr=1e-6 --set mode=sampling (values parsed as TOML).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Continue from the last checkpoint in out_dir.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the resolved configuration as TOML and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+pub fn device(dtype: &str) -> Result<(Device, DType)> {
+    let device = Device::cuda_if_available(0)?;
+    let dtype = match dtype {
+        "bf16" if !device.is_cpu() => DType::BF16,
+        // candle's CPU matmul has no fast bf16 path: f32 on the CPU whatever the config says.
+        _ => DType::F32,
+    };
+    Ok((device, dtype))
+}
+
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let cfg = TrainConfig::load(&args.configs, &args.set)?;
+    if args.print_config {
+        print!("{}", toml::to_string(&cfg)?);
+        return Ok(());
+    }
+    let (device, dtype) = device(&cfg.dtype)?;
+    let open = |trainable| {
+        LanguageModel::open(&cfg.model, &LoadOptions { dtype, device: device.clone(), trainable })
+            .with_context(|| format!("loading {}", cfg.model.display()))
+    };
+    let policy = open(true)?;
+    let reference = open(false)?;
+
+    let steps_problems = (cfg.steps as usize * cfg.prompts_per_step).max(1);
+    let train_problems = problems_from_spec(&cfg.train_data, steps_problems, cfg.synthetic_difficulty, cfg.seed)?;
+    let train_task = MathTask::new(train_problems, &policy)?;
+    let val_task = match cfg.val_data.as_str() {
+        "" => None,
+        spec => {
+            // A separate seed keeps synthetic validation problems apart from training ones.
+            let n = if cfg.val_problems > 0 { cfg.val_problems } else { 100 };
+            let p = problems_from_spec(spec, n, cfg.synthetic_difficulty, cfg.seed ^ 0x5eed_0f_5a1)?;
+            Some(MathTask::new(p, &policy)?)
+        }
+    };
+
+    let checkpoint_files = ["config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"]
+        .iter()
+        .map(|f| cfg.model.join(f))
+        .filter(|p| p.exists())
+        .collect();
+    let models = Models {
+        policy: &policy.model,
+        reference: &reference.model,
+        eos_ids: policy.eos_ids.clone(),
+        checkpoint_files,
+        name: cfg.model.display().to_string(),
+    };
+
+    let bar = ProgressBar::new(cfg.steps);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  [{elapsed} < {eta}]")?);
+    let mut on_step = |r: &sharpen_analysis::runlog::StepRecord| {
+        bar.set_position(r.step + 1);
+        let val = r.val_accuracy.map(|v| format!(" val {v:.3}")).unwrap_or_default();
+        bar.set_message(format!("r {:.3} len {:.0} |g| {:.2}{val}", r.task_reward, r.length.mean, r.grad_norm));
+    };
+    let records = train::train(
+        &cfg,
+        &models,
+        &train_task,
+        val_task.as_ref().map(|t| t as &dyn train::Task),
+        args.resume,
+        &mut on_step,
+    )?;
+    bar.finish();
+    eprintln!("{} steps; log and checkpoints in {}", records.len(), cfg.out_dir.display());
+    Ok(())
+}
