@@ -29,6 +29,8 @@ pub enum Command {
     /// Speed benchmarks on a real model (compare with scripts/bench_baseline.py).
     #[command(subcommand)]
     Bench(crate::bench_cmd::BenchCommand),
+    /// Train a model with RLOO under one regime (task reward, sharpening, tempered, tilted).
+    Train(crate::train_cmd::TrainArgs),
     /// Convert a GGUF file (llama architecture) into a Hugging Face folder (f32 safetensors,
     /// config.json, tokenizer.json, tokenizer_config.json with the chat template,
     /// generation_config.json).
@@ -307,6 +309,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => crate::gguf::convert_cmd(&a.gguf, &a.out_dir, a.force),
         Command::Bench(c) => crate::bench_cmd::run(&c),
         Command::Sample(a) => crate::sample_cmd::run(&a),
+        Command::Train(a) => crate::train_cmd::run(&a),
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),
         Command::Toy(ToyCommand::Scenario { name, json }) => crate::toy_cmd::scenario(&name, json),
         Command::Toy(ToyCommand::List) => crate::toy_cmd::list(),

@@ -20,6 +20,8 @@ pub mod table;
 pub mod tokenizer;
 pub mod toy_cmd;
 pub mod toy_dynamics;
+pub mod train;
+pub mod train_cmd;
 pub mod verify;
 pub mod verify_cmd;
 

@@ -198,7 +198,8 @@ mod tests {
     fn every_committed_config_parses() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
         let models: Vec<_> = std::fs::read_dir(root.join("paper/models")).unwrap().map(|e| e.unwrap().path()).collect();
-        let regimes: Vec<_> = std::fs::read_dir(root.join("paper/regimes")).unwrap().map(|e| e.unwrap().path()).collect();
+        let regimes: Vec<_> =
+            std::fs::read_dir(root.join("paper/regimes")).unwrap().map(|e| e.unwrap().path()).collect();
         assert_eq!(regimes.len(), 17);
         for m in &models {
             for r in &regimes {

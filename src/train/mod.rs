@@ -89,8 +89,7 @@ pub fn train(
         let rollouts = sample_groups(models, &prompts, cfg, step_seed(cfg.seed, step))?;
 
         // 2. Score: task reward, reference log-likelihood, the Regime's reward; 3. advantages.
-        let task: Vec<f64> =
-            rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
+        let task: Vec<f64> = rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
         let s = reference_logprobs(models.reference, &prompts, &rollouts, cfg.micro_batch)?;
         let batch = group::score_groups(rollouts, &task, &s, &regime, cfg.samples_per_prompt);
 

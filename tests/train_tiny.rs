@@ -1,0 +1,170 @@
+//! The RLOO trainer on the tiny fixture model: it learns what the reward asks, sharpening
+//! shortens responses, resuming is exact, and advantages behave.
+
+use candle_core::{DType, Device, IndexOp, Tensor};
+use sharpen::model::{LoadOptions, Model};
+use sharpen::rollout::{sample, SamplingParams};
+use sharpen::train::config::TrainConfig;
+use sharpen::train::{train, Models, Task};
+use std::path::PathBuf;
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama")
+}
+
+fn load(trainable: bool) -> Model {
+    Model::load(&fixture(), &LoadOptions { dtype: DType::F32, device: Device::Cpu, trainable }).unwrap()
+}
+
+const EOS: u32 = 2;
+
+/// Two fixed prompts; the reward is the fraction of response tokens equal to `target`
+/// (or, with `target = None`, nothing: a constant 0 task reward).
+struct Prefer {
+    prompts: Vec<Vec<u32>>,
+    target: Option<u32>,
+}
+
+impl Task for Prefer {
+    fn len(&self) -> usize {
+        self.prompts.len()
+    }
+    fn prompt(&self, i: usize) -> &[u32] {
+        &self.prompts[i]
+    }
+    fn score(&self, _i: usize, response: &[u32]) -> f64 {
+        match self.target {
+            Some(t) if !response.is_empty() => {
+                response.iter().filter(|&&x| x == t).count() as f64 / response.len() as f64
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+fn task(target: Option<u32>) -> Prefer {
+    Prefer { prompts: vec![vec![5, 9, 33, 17], vec![12, 40, 41]], target }
+}
+
+fn config(out: &str, sets: &[&str]) -> TrainConfig {
+    let dir = std::env::temp_dir().join(format!("sharpen-train-{}-{out}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut o: Vec<String> = vec![
+        "prompts_per_step=2".into(),
+        "samples_per_prompt=4".into(),
+        "micro_batch=3".into(),
+        "lr=1e-2".into(),
+        "warmup_steps=0".into(),
+        "max_new_tokens=8".into(),
+        "val_every=0".into(),
+        "checkpoint_every=1".into(),
+        format!("out_dir=\"{}\"", dir.display()),
+    ];
+    o.extend(sets.iter().map(|s| s.to_string()));
+    TrainConfig::load(&[], &o).unwrap()
+}
+
+fn run(cfg: &TrainConfig, t: &Prefer, policy: &Model, resume: bool) -> Vec<sharpen::analysis::runlog::StepRecord> {
+    let reference = load(false);
+    let models = Models {
+        policy,
+        reference: &reference,
+        eos_ids: vec![EOS],
+        checkpoint_files: vec![],
+        name: "tiny-llama".into(),
+    };
+    train(cfg, &models, t, None, resume, &mut |_| {}).unwrap()
+}
+
+/// p(token | prompt) at the first response position.
+fn first_token_prob(m: &Model, prompt: &[u32], token: u32) -> f32 {
+    let ids = Tensor::new(prompt, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let logits = m.forward_train(&ids, &[0]).unwrap().i((0, prompt.len() - 1)).unwrap();
+    let p = candle_nn::ops::softmax(&logits, 0).unwrap();
+    p.i(token as usize).unwrap().to_scalar::<f32>().unwrap()
+}
+
+/// The task reward averaged over 64 samples per prompt.
+fn mean_reward(m: &Model, t: &Prefer) -> f64 {
+    let params = SamplingParams { max_new_tokens: 8, seed: 5, ..SamplingParams::default() };
+    let out = sample(m, &t.prompts, 64, &[EOS], &params).unwrap();
+    out.iter().map(|r| t.score(r.prompt_index, &r.tokens)).sum::<f64>() / out.len() as f64
+}
+
+fn mean_length(m: &Model, seed: u64) -> f64 {
+    let params = SamplingParams { max_new_tokens: 8, seed, ..SamplingParams::default() };
+    let out = sample(m, &task(None).prompts, 64, &[EOS], &params).unwrap();
+    out.iter().map(|r| r.tokens.len() as f64).sum::<f64>() / out.len() as f64
+}
+
+#[test]
+fn task_reward_raises_the_preferred_tokens_probability() {
+    let policy = load(true);
+    let t = task(Some(7));
+    let before = first_token_prob(&policy, &t.prompts[0], 7);
+    let reward_before = mean_reward(&policy, &t);
+    let cfg = config("prefer", &["steps=12"]);
+    run(&cfg, &t, &policy, false);
+    let after = first_token_prob(&policy, &t.prompts[0], 7);
+    let reward_after = mean_reward(&policy, &t);
+    assert!(after > 2.0 * before, "p(7) went from {before} to {after}");
+    assert!(reward_after > 2.0 * reward_before, "task reward went from {reward_before} to {reward_after}");
+}
+
+#[test]
+fn sharpening_shortens_responses() {
+    let policy = load(true);
+    let before = mean_length(&policy, 11);
+    let cfg = config("sharpen", &["steps=8", "mode=\"optimization\"", "alpha=1.0", "beta_inv=0.0"]);
+    run(&cfg, &task(None), &policy, false);
+    let after = mean_length(&policy, 11);
+    assert!(after < before - 1.0, "mean length went from {before} to {after}");
+}
+
+#[test]
+fn resume_is_bit_exact() {
+    let t = task(Some(7));
+    let straight = load(true);
+    let cfg = config("straight", &["steps=4", "mode=\"sampling\"", "alpha=2.0", "beta_inv=100.0"]);
+    let a = run(&cfg, &t, &straight, false);
+
+    let halves = load(true);
+    let mut cfg2 = config("halves", &["steps=2", "mode=\"sampling\"", "alpha=2.0", "beta_inv=100.0"]);
+    run(&cfg2, &t, &halves, false);
+    // A fresh process would start from the initial weights: show resume restores them.
+    let fresh = load(true);
+    cfg2.steps = 4;
+    let b = run(&cfg2, &t, &fresh, true);
+
+    for ((n, v), (_, w)) in straight.named_vars().iter().zip(fresh.named_vars()) {
+        let x = v.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let y = w.as_tensor().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()), "{n} differs after resume");
+    }
+    let strip = |r: &sharpen::analysis::runlog::StepRecord| sharpen::analysis::runlog::StepRecord {
+        wall_time_s: 0.0,
+        ..r.clone()
+    };
+    assert_eq!(strip(&a[2]), strip(&b[0]));
+    assert_eq!(strip(&a[3]), strip(&b[1]));
+    let log = sharpen::analysis::runlog::RunLog::read(&cfg2.out_dir.join("log.jsonl")).unwrap();
+    assert_eq!(log.steps.iter().map(|s| s.step).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn equal_rewards_give_zero_advantages() {
+    use sharpen::rollout::{Rollout, StopReason};
+    let r = |i| Rollout {
+        prompt_index: 0,
+        sample_index: i,
+        tokens: vec![3, 4],
+        logprobs: vec![-1.0, -2.0],
+        stop: StopReason::Length,
+    };
+    let regime = sharpen::toy::Regime::task_reward();
+    let s = sharpen::train::group::score_groups(vec![r(0), r(1), r(2)], &[1.0, 1.0, 1.0], &[-3.0; 3], &regime, 3);
+    assert!(s.iter().all(|x| x.advantage == 0.0));
+    let s = sharpen::train::group::score_groups(vec![r(0), r(1), r(2)], &[1.0, 0.0, 0.0], &[-3.0; 3], &regime, 3);
+    let adv: Vec<f64> = s.iter().map(|x| x.advantage).collect();
+    assert_eq!(adv, vec![1.0, -0.5, -0.5]);
+}
