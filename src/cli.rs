@@ -31,6 +31,8 @@ pub enum Command {
     Bench(crate::bench_cmd::BenchCommand),
     /// Train a model with RLOO under one regime (task reward, sharpening, tempered, tilted).
     Train(crate::train_cmd::TrainArgs),
+    /// Evaluate a model or checkpoint: n samples per problem, pass@k, maj@k, mean length.
+    Eval(crate::eval_cmd::EvalArgs),
     /// Convert a GGUF file (llama architecture) into a Hugging Face folder (f32 safetensors,
     /// config.json, tokenizer.json, tokenizer_config.json with the chat template,
     /// generation_config.json).
@@ -310,6 +312,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(c) => crate::bench_cmd::run(&c),
         Command::Sample(a) => crate::sample_cmd::run(&a),
         Command::Train(a) => crate::train_cmd::run(&a),
+        Command::Eval(a) => crate::eval_cmd::run(&a),
         Command::Toy(ToyCommand::Solve(a)) => crate::toy_cmd::solve(&a),
         Command::Toy(ToyCommand::Scenario { name, json }) => crate::toy_cmd::scenario(&name, json),
         Command::Toy(ToyCommand::List) => crate::toy_cmd::list(),

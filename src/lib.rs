@@ -9,6 +9,8 @@ pub mod check_cmd;
 pub mod cli;
 pub mod data;
 pub mod data_cmd;
+pub mod eval;
+pub mod eval_cmd;
 pub mod figures_cmd;
 pub mod gguf;
 pub mod lm;

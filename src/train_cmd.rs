@@ -53,14 +53,14 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 
     let steps_problems = (cfg.steps as usize * cfg.prompts_per_step).max(1);
     let train_problems = problems_from_spec(&cfg.train_data, steps_problems, cfg.synthetic_difficulty, cfg.seed)?;
-    let train_task = MathTask::new(train_problems, &policy)?;
+    let train_task = MathTask::new(train_problems, &policy, cfg.prompt_style)?;
     let val_task = match cfg.val_data.as_str() {
         "" => None,
         spec => {
             // A separate seed keeps synthetic validation problems apart from training ones.
             let n = if cfg.val_problems > 0 { cfg.val_problems } else { 100 };
             let p = problems_from_spec(spec, n, cfg.synthetic_difficulty, cfg.seed ^ 0x5eed_0f_5a1)?;
-            Some(MathTask::new(p, &policy)?)
+            Some(MathTask::new(p, &policy, cfg.prompt_style)?)
         }
     };
 

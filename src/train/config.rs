@@ -20,6 +20,8 @@ pub struct TrainConfig {
     pub val_problems: usize,
     /// Difficulty of the synthetic arithmetic task when `train_data = "synthetic"`.
     pub synthetic_difficulty: u32,
+    /// `cot` (the paper's prompt) or `answer_prefix` (for very small models).
+    pub prompt_style: super::math_task::PromptStyle,
 
     // The regime (DESIGN §1).
     pub mode: String,
@@ -71,6 +73,7 @@ impl Default for TrainConfig {
             val_data: String::new(),
             val_problems: 0,
             synthetic_difficulty: 1,
+            prompt_style: super::math_task::PromptStyle::Cot,
             mode: "optimization".into(),
             alpha: 0.0,
             beta_inv: 1.0,

@@ -7,20 +7,53 @@ use crate::lm::LanguageModel;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 
+/// How a problem becomes a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptStyle {
+    /// The paper's chain-of-thought prompt as the user message; the answer in `\boxed{}`.
+    Cot,
+    /// The bare problem as the user message and the assistant's reply opened with
+    /// "The answer is" — for models too small to follow the chain-of-thought format
+    /// (SmolLM2-135M almost never closes a `\boxed{}`). The verifier reads the answer after
+    /// the phrase, exactly as it would in a longer response.
+    AnswerPrefix,
+}
+
+pub const ANSWER_PREFIX: &str = "The answer is";
+
+/// Token ids of a problem's prompt in the model's chat template (plain text without one).
+pub fn encode_problem(lm: &LanguageModel, problem: &str, style: PromptStyle) -> Result<Vec<u32>> {
+    let chat = lm.chat.is_some();
+    Ok(match style {
+        PromptStyle::Cot => lm.encode_prompt(&data::cot_prompt(problem), chat)?,
+        PromptStyle::AnswerPrefix => {
+            let mut ids = lm.encode_prompt(problem, chat)?;
+            ids.extend(lm.tokenizer.encode(ANSWER_PREFIX, false)?);
+            ids
+        }
+    })
+}
+
+/// The text the verifier reads for a decoded response.
+pub fn response_text(decoded: &str, style: PromptStyle) -> String {
+    match style {
+        PromptStyle::Cot => decoded.to_string(),
+        PromptStyle::AnswerPrefix => format!("{ANSWER_PREFIX}{decoded}"),
+    }
+}
+
 pub struct MathTask<'a> {
     pub problems: Vec<Problem>,
     prompts: Vec<Vec<u32>>,
+    style: PromptStyle,
     lm: &'a LanguageModel,
 }
 
 impl<'a> MathTask<'a> {
-    pub fn new(problems: Vec<Problem>, lm: &'a LanguageModel) -> Result<Self> {
-        let chat = lm.chat.is_some();
-        let prompts = problems
-            .iter()
-            .map(|p| lm.encode_prompt(&data::cot_prompt(&p.problem), chat))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { problems, prompts, lm })
+    pub fn new(problems: Vec<Problem>, lm: &'a LanguageModel, style: PromptStyle) -> Result<Self> {
+        let prompts = problems.iter().map(|p| encode_problem(lm, &p.problem, style)).collect::<Result<Vec<_>>>()?;
+        Ok(Self { problems, prompts, style, lm })
     }
 }
 
@@ -34,7 +67,7 @@ impl Task for MathTask<'_> {
     fn score(&self, i: usize, response: &[u32]) -> f64 {
         // An undecodable response earns nothing rather than stopping the run.
         let text = self.lm.tokenizer.decode(response, true).unwrap_or_default();
-        crate::verify::task_reward(&text, &self.problems[i].gold)
+        crate::verify::task_reward(&response_text(&text, self.style), &self.problems[i].gold)
     }
 }
 

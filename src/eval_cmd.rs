@@ -1,0 +1,113 @@
+//! `sharpen eval`: pass@k and maj@k of a model (or a training checkpoint) on a dataset.
+
+use crate::eval::{evaluate, EvalSettings};
+use crate::lm::LanguageModel;
+use crate::model::LoadOptions;
+use crate::train::math_task::{problems_from_spec, PromptStyle};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// A Hugging Face folder, a training checkpoint folder (e.g. runs/x/best), or a .gguf file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// `DATASET/SPLIT.jsonl` under the data folder ($SHARPEN_DATA), a JSONL path inside a folder
+    /// named after its dataset, or `synthetic`.
+    #[arg(long)]
+    pub data: String,
+    /// Samples per problem (paper: 16).
+    #[arg(long, default_value_t = 16)]
+    pub n: usize,
+    /// The k of pass@k and maj@k.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    pub k: Vec<usize>,
+    /// Cap on response tokens.
+    #[arg(long, default_value_t = 1024)]
+    pub max_tokens: usize,
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Evaluate only the first N problems (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub problems: usize,
+    /// Synthetic task: difficulty 1..=10.
+    #[arg(long, default_value_t = 1)]
+    pub difficulty: u32,
+    /// Rows (problems × n) sampled together.
+    #[arg(long, default_value_t = 64)]
+    pub batch_rows: usize,
+    /// cot (the paper's prompt) or answer-prefix (for very small models).
+    #[arg(long, value_enum, default_value = "cot")]
+    pub prompt_style: StyleArg,
+    /// Write the full results (per problem too) as JSON here, atomically.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: &EvalArgs) -> Result<()> {
+    if a.n == 0 || a.k.iter().any(|&k| k == 0 || k > a.n) {
+        bail!("need n >= 1 and every k in 1..=n (n = {}, k = {:?})", a.n, a.k);
+    }
+    let count = if a.problems > 0 { a.problems } else { 100 };
+    let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.seed)?;
+    if a.problems > 0 {
+        problems.truncate(a.problems);
+    }
+    let (device, dtype) = crate::train_cmd::device("f32")?;
+    let lm = LanguageModel::open(&a.model, &LoadOptions { dtype, device, trainable: false })
+        .with_context(|| format!("loading {}", a.model.display()))?;
+    let settings = EvalSettings {
+        n: a.n,
+        ks: a.k.clone(),
+        max_new_tokens: a.max_tokens,
+        temperature: a.temperature,
+        top_p: a.top_p,
+        seed: a.seed,
+        batch_rows: a.batch_rows,
+        prompt_style: match a.prompt_style {
+            StyleArg::Cot => PromptStyle::Cot,
+            StyleArg::AnswerPrefix => PromptStyle::AnswerPrefix,
+        },
+    };
+    let bar = ProgressBar::new(problems.len() as u64);
+    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} problems [{elapsed} < {eta}]")?);
+    let res = evaluate(&lm, &problems, &settings, |n| bar.inc(n as u64))?;
+    bar.finish_and_clear();
+    if let Some(out) = &a.out {
+        let tmp = out.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&res)?)?;
+        std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    }
+    if a.json {
+        let summary = serde_json::json!({
+            "problems": res.problems, "samples_per_problem": res.samples_per_problem,
+            "pass_at_k": res.pass_at_k, "maj_at_k": res.maj_at_k, "mean_length": res.mean_length,
+        });
+        println!("{summary}");
+    } else {
+        println!(
+            "{} problems × {} samples, mean length {:.1} tokens",
+            res.problems, res.samples_per_problem, res.mean_length
+        );
+        println!("{:>4}  {:>8}  {:>8}", "k", "pass@k", "maj@k");
+        for (k, p) in &res.pass_at_k {
+            println!("{k:>4}  {p:>8.4}  {:>8.4}", res.maj_at_k[k]);
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum StyleArg {
+    Cot,
+    AnswerPrefix,
+}
