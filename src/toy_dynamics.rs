@@ -6,13 +6,13 @@ use crate::problem::read_problem;
 use crate::table::render_table;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
-use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLogWriter, StepRecord, Summary};
+use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLogWriter, StepRecord};
 use sharpen_toy::dynamics::estimator::LossAggregation;
 use sharpen_toy::dynamics::fixed_points::fixed_points;
 use sharpen_toy::dynamics::flow::exact_flow_to;
 use sharpen_toy::dynamics::summary::{every_fraction, final_summary, per_step};
 use sharpen_toy::dynamics::t7::closed_form_target;
-use sharpen_toy::dynamics::train::{Moments, SeedRun};
+use sharpen_toy::dynamics::train::SeedRun;
 use sharpen_toy::dynamics::{train_seeds, Objective, TabularBandit, TabularTree, TrainConfig, Trainable};
 use sharpen_toy::report::Table;
 use sharpen_toy::tree::{FamilyOptions, FamilySpec, DEFAULT_MAX_NODES};
@@ -178,10 +178,6 @@ fn run(
     Ok(())
 }
 
-fn summary(m: &Moments) -> Summary {
-    Summary { mean: m.mean, std: m.std, min: m.min, max: m.max }
-}
-
 fn slug(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' }).collect()
 }
@@ -210,8 +206,8 @@ fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig,
             w.write(&Record::Step(StepRecord {
                 step: s.step as u64,
                 task_reward: s.batch_accuracy,
-                regime_reward: summary(&s.reward),
-                advantage: summary(&s.advantage),
+                regime_reward: s.reward,
+                advantage: s.advantage,
                 length: LengthSummary {
                     mean: s.length.mean,
                     min: s.length.min,

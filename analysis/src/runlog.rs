@@ -34,28 +34,8 @@ pub struct RunHeader {
     pub config: BTreeMap<String, serde_json::Value>,
 }
 
-/// mean / std / min / max of a batch quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct Summary {
-    pub mean: f64,
-    pub std: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Summary {
-    pub fn of(xs: &[f64]) -> Self {
-        if xs.is_empty() {
-            return Self::default();
-        }
-        let n = xs.len() as f64;
-        let mean = xs.iter().sum::<f64>() / n;
-        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-        let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        Self { mean, std: var.sqrt(), min, max }
-    }
-}
+/// mean / std / min / max of a batch quantity (defined once, in the toy crate's trainer).
+pub use sharpen_toy::dynamics::train::Moments as Summary;
 
 /// Response lengths in a step: summary plus the fraction that hit the token cap.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]

@@ -42,8 +42,9 @@ impl TrainConfig {
     }
 }
 
-/// mean / std / min / max of a batch quantity.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+/// mean / std / min / max of a batch quantity — also the run-log schema's `Summary`, so that toy
+/// and LLM runs summarise batches the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct Moments {
     pub mean: f64,
     pub std: f64,
