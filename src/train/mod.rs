@@ -139,12 +139,16 @@ pub fn step_seed(seed: u64, step: u64) -> u64 {
 /// order, P problems per step (so one epoch of MATH's 7,500 problems is ~234 steps of 32).
 pub fn draw_prompts(n: usize, per_step: usize, seed: u64, step: u64) -> Vec<usize> {
     let first = step as usize * per_step;
+    let mut order: Option<(usize, Vec<usize>)> = None;
     (first..first + per_step)
         .map(|k| {
             let (epoch, pos) = (k / n, k % n);
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(&mut ChaCha8Rng::seed_from_u64(step_seed(seed, u64::MAX - epoch as u64)));
-            order[pos]
+            if order.as_ref().is_none_or(|(e, _)| *e != epoch) {
+                let mut o: Vec<usize> = (0..n).collect();
+                o.shuffle(&mut ChaCha8Rng::seed_from_u64(step_seed(seed, u64::MAX - epoch as u64)));
+                order = Some((epoch, o));
+            }
+            order.as_ref().expect("set above").1[pos]
         })
         .collect()
 }
@@ -266,4 +270,21 @@ fn truncate_log(path: &std::path::Path, next_step: u64) -> Result<()> {
     }
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_epoch_visits_every_problem_once() {
+        let (n, p) = (10, 3);
+        let mut seen: Vec<usize> = (0..4).flat_map(|s| draw_prompts(n, p, 7, s)).collect();
+        let second_epoch_start = seen.split_off(n);
+        seen.sort();
+        assert_eq!(seen, (0..n).collect::<Vec<_>>());
+        assert_eq!(second_epoch_start.len(), 2);
+        assert_eq!(draw_prompts(n, p, 7, 2), draw_prompts(n, p, 7, 2));
+        assert_ne!(draw_prompts(n, p, 7, 0), draw_prompts(n, p, 8, 0));
+    }
 }
