@@ -211,14 +211,12 @@ pub struct FlowArgs {
     pub json: bool,
 }
 
+/// The regime flags other than α (shared by commands that take one α or several).
 #[derive(Args, Debug)]
-pub struct RegimeArgs {
+pub struct RegimeShapeArgs {
     /// none | optimization | sampling
     #[arg(long, default_value = "sampling")]
     pub mode: String,
-    /// α ≥ 0: exponent on the reference likelihood.
-    #[arg(long, default_value_t = 1.0)]
-    pub alpha: f64,
     /// β⁻¹ ≥ 0: weight of the task reward (0 = no task reward).
     #[arg(long = "beta-inv", default_value_t = 0.0)]
     pub beta_inv: f64,
@@ -230,12 +228,28 @@ pub struct RegimeArgs {
     pub weight: f64,
 }
 
+impl RegimeShapeArgs {
+    pub fn mode(&self) -> anyhow::Result<sharpen_toy::Mode> {
+        Ok(self.mode.parse()?)
+    }
+    pub fn normalization(&self) -> anyhow::Result<sharpen_toy::Normalization> {
+        Ok(sharpen_toy::Normalization::parse(&self.normalization, self.weight)?)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RegimeArgs {
+    /// α ≥ 0: exponent on the reference likelihood.
+    #[arg(long, default_value_t = 1.0)]
+    pub alpha: f64,
+    #[command(flatten)]
+    pub shape: RegimeShapeArgs,
+}
+
 impl RegimeArgs {
     pub fn regime(&self) -> anyhow::Result<sharpen_toy::Regime> {
-        use sharpen_toy::{Normalization, Regime};
-        let mode = self.mode.parse()?;
-        let norm = Normalization::parse(&self.normalization, self.weight)?;
-        Ok(Regime::new(mode, self.alpha, self.beta_inv, norm)?)
+        let s = &self.shape;
+        Ok(sharpen_toy::Regime::new(s.mode()?, self.alpha, s.beta_inv, s.normalization()?)?)
     }
 }
 
@@ -268,18 +282,8 @@ pub struct TreeArgs {
     /// α of a regime to solve; repeat the flag for several (default: 0.5 1 1.25 2 4).
     #[arg(long = "alpha")]
     pub alphas: Vec<f64>,
-    /// none | optimization | sampling
-    #[arg(long, default_value = "sampling")]
-    pub mode: String,
-    /// β⁻¹ ≥ 0: weight of the task reward (0 = no task reward).
-    #[arg(long = "beta-inv", default_value_t = 0.0)]
-    pub beta_inv: f64,
-    /// none | sum | mean | weighted_mean
-    #[arg(long, default_value = "sum")]
-    pub normalization: String,
-    /// w for weighted_mean (N = S / L^w).
-    #[arg(long, default_value_t = 1.0)]
-    pub weight: f64,
+    #[command(flatten)]
+    pub shape: RegimeShapeArgs,
     /// Geometric: Zipf exponent e of the token weights, u_v ∝ (v+1)^−e (default: uniform).
     #[arg(long)]
     pub zipf: Option<f64>,

@@ -52,9 +52,9 @@ pub fn list() -> Result<()> {
 }
 
 pub fn tree(args: &TreeArgs) -> Result<()> {
+    use sharpen_toy::regime::PAPER_ALPHAS;
     use sharpen_toy::tree::report::{analyze, to_report, TreeQuery};
     use sharpen_toy::tree::{FamilyOptions, FamilySpec};
-    use sharpen_toy::{regime::PAPER_ALPHAS, Normalization};
     let options = FamilyOptions {
         vocab: args.vocab,
         max_len: args.max_len,
@@ -69,9 +69,9 @@ pub fn tree(args: &TreeArgs) -> Result<()> {
     let spec = FamilySpec::parse(&args.family, &options)?;
     let query = TreeQuery {
         alphas: if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() },
-        mode: args.mode.parse()?,
-        beta_inv: args.beta_inv,
-        normalization: Normalization::parse(&args.normalization, args.weight)?,
+        mode: args.shape.mode()?,
+        beta_inv: args.shape.beta_inv,
+        normalization: args.shape.normalization()?,
         max_nodes: args.max_prefixes,
     };
     let result = analyze(&spec, &query)?;

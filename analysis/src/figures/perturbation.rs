@@ -13,12 +13,7 @@ pub const EPSILONS: [f64; 9] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0]
 
 pub fn figure() -> Figure {
     let b = near_tie(0.1);
-    let regimes = [
-        Regime::sharpening(),
-        Regime::tempered(4.0).unwrap(),
-        Regime::tilted(1.0, 10.0).unwrap(),
-        Regime::task_reward(),
-    ];
+    let regimes = sharpen_toy::dynamics::reports::perturbation_regimes();
     let rows = perturbation_sensitivity(&b, &regimes, &EPSILONS, DRAWS, SEED).expect("valid perturbations");
     let eps = || Axis::new("ε: log π_ref + ε·U[−1, 1] per response (nats, log scale)").log();
     let mut jumps =

@@ -135,15 +135,15 @@ pub fn near_tie_report() -> Report {
     }
 }
 
+/// The regimes compared under perturbations of π_ref (T7d), in the report and its figure.
+pub fn perturbation_regimes() -> [Regime; 4] {
+    [Regime::sharpening(), Regime::tempered(4.0).unwrap(), Regime::tilted(1.0, 10.0).unwrap(), Regime::task_reward()]
+}
+
 /// T7(d): sensitivity of each regime's optimum to ε-perturbations of π_ref.
 pub fn perturbation_report() -> Report {
     let b = near_tie(0.1);
-    let regimes = [
-        Regime::sharpening(),
-        Regime::tempered(4.0).unwrap(),
-        Regime::tilted(1.0, 10.0).unwrap(),
-        Regime::task_reward(),
-    ];
+    let regimes = perturbation_regimes();
     let rows =
         t7::perturbation_sensitivity(&b, &regimes, &[0.01, 0.05, 0.1, 0.2, 0.5], 1000, 7).expect("valid perturbations");
     let mut t = Table::new(
