@@ -81,6 +81,7 @@ pub fn evaluate(
             ignore_eos: false,
             seed: s.seed,
             stream_offset: (c * per_call * s.n) as u64,
+            sampler: crate::rollout::Sampler::Auto,
         };
         let rollouts = sample(&lm.model, &prompts, s.n, &lm.eos_ids, &params)?;
         for (i, p) in chunk.iter().enumerate() {

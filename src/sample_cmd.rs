@@ -98,6 +98,7 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         ignore_eos: a.ignore_eos,
         seed: a.seed,
         stream_offset: 0,
+        sampler: crate::rollout::Sampler::Auto,
     };
     let per_call = (a.batch_size / a.n.max(1)).max(1);
     for (c, chunk) in ids.chunks(per_call).enumerate() {

@@ -21,19 +21,48 @@ use super::Path;
 use candle_core::{DType, Device, Tensor, Var, D};
 use std::collections::HashMap;
 
-struct Block {
+pub(crate) struct Block {
     input_norm: RmsNorm,
     attn: Attention,
     post_norm: RmsNorm,
     mlp: Mlp,
 }
 
+impl Block {
+    pub(crate) fn forward(
+        &self,
+        x: &Tensor,
+        ctx: &Context,
+        cache: Option<LayerCache<'_>>,
+        path: Path,
+    ) -> candle_core::Result<Tensor> {
+        let h = self.attn.forward(
+            &self.input_norm.forward(x, path)?,
+            &ctx.cos,
+            &ctx.sin,
+            ctx.mask.as_ref(),
+            cache,
+            path,
+        )?;
+        let x = (x + h)?;
+        let h = self.mlp.forward(&self.post_norm.forward(&x, path)?)?;
+        x + h
+    }
+}
+
+/// What every layer of one forward shares: rotary cos/sin of each slot and the attention mask.
+pub(crate) struct Context {
+    cos: Tensor,
+    sin: Tensor,
+    mask: Option<Tensor>,
+}
+
 pub struct Model {
     cfg: ModelConfig,
-    embed: Tensor,
-    blocks: Vec<Block>,
-    norm: RmsNorm,
-    lm_head: Tensor,
+    pub(crate) embed: Tensor,
+    pub(crate) blocks: Vec<Block>,
+    pub(crate) norm: RmsNorm,
+    pub(crate) lm_head: Tensor,
     rope: Rope,
     vars: Vec<(String, Var)>,
     frozen: Vec<(String, Tensor)>,
@@ -164,6 +193,28 @@ impl Model {
         vars.chain(self.frozen.iter().cloned()).collect()
     }
 
+    /// Rotary tables and mask for `ids` (B, T) placed at slots `offset..offset+T`.
+    pub(crate) fn context(&self, ids: &Tensor, left_pad: &[usize], offset: usize) -> candle_core::Result<Context> {
+        let (b, t) = ids.dims2()?;
+        if left_pad.len() != b {
+            candle_core::bail!("left_pad has {} rows, ids has {b}", left_pad.len());
+        }
+        let pos = positions(left_pad, offset, t, &self.device)?;
+        let (cos, sin) = self.rope.cos_sin(&pos)?;
+        Ok(Context { cos, sin, mask: mask(left_pad, offset, t, self.dtype, &self.device)? })
+    }
+
+    /// Token embeddings (B, T, hidden).
+    pub(crate) fn embed_ids(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))
+    }
+
+    /// Final norm and language-model head: hidden states (N, hidden) → logits (N, vocab).
+    pub(crate) fn head(&self, x: &Tensor, path: Path) -> candle_core::Result<Tensor> {
+        self.norm.forward(x, path)?.matmul(&self.lm_head.t()?)
+    }
+
     fn run(
         &self,
         ids: &Tensor,
@@ -172,28 +223,19 @@ impl Model {
         last_only: bool,
         path: Path,
     ) -> candle_core::Result<Tensor> {
-        let (b, t) = ids.dims2()?;
-        if left_pad.len() != b {
-            candle_core::bail!("left_pad has {} rows, ids has {b}", left_pad.len());
-        }
+        let (_, t) = ids.dims2()?;
         let offset = cache.map_or(0, |c| c.len);
-        let pos = positions(left_pad, offset, t, &self.device)?;
-        let (cos, sin) = self.rope.cos_sin(&pos)?;
-        let mask = mask(left_pad, offset, t, self.dtype, &self.device)?;
-        let mut x = self.embed.index_select(&ids.flatten_all()?, 0)?.reshape((b, t, self.cfg.hidden_size))?;
+        let ctx = self.context(ids, left_pad, offset)?;
+        let mut x = self.embed_ids(ids)?;
         for (i, blk) in self.blocks.iter().enumerate() {
             let lc = cache.map(|c| LayerCache { k: &c.layers[i].0, v: &c.layers[i].1, offset });
-            let h = blk.attn.forward(&blk.input_norm.forward(&x, path)?, &cos, &sin, mask.as_ref(), lc, path)?;
-            x = (x + h)?;
-            let h = blk.mlp.forward(&blk.post_norm.forward(&x, path)?)?;
-            x = (x + h)?;
+            x = blk.forward(&x, &ctx, lc, path)?;
         }
         if last_only {
             x = x.narrow(1, t - 1, 1)?;
         }
-        let x = self.norm.forward(&x, path)?;
         let (b, tt, hs) = x.dims3()?;
-        x.reshape((b * tt, hs))?.matmul(&self.lm_head.t()?)?.reshape((b, tt, self.cfg.vocab_size))
+        self.head(&x.reshape((b * tt, hs))?, path)?.reshape((b, tt, self.cfg.vocab_size))
     }
 
     /// Training path: logits (B, T, vocab) at every position, differentiable down to every weight.

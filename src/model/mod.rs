@@ -4,17 +4,21 @@
 //! - [`Model::load`] / [`Model::from_parts`] with [`LoadOptions`] (dtype, device, trainable);
 //! - [`Model::forward_train`]: logits at every position, differentiable (the policy gradient);
 //! - [`Model::forward_cached`] with a [`KvCache`]: fused inference ops for sampling;
-//! - [`next_token_logprobs`]: per-token log-probabilities from training logits.
+//! - [`next_token_logprobs`]: per-token log-probabilities from training logits;
+//! - [`Model::weighted_logprob_backward`]: the policy-gradient backward in bounded memory
+//!   (activation checkpointing, chunked head), summing into [`Grads`].
 //!
 //! Batches are left-padded: row b holds `left_pad[b]` padding slots, then its tokens. Positions
 //! restart at 0 after the padding and padding slots are never attended to, so a row's logits do
 //! not depend on what else is in the batch.
 
 mod attention;
+mod backward;
 mod cache;
 pub mod config;
 mod decoder;
 pub mod error;
+mod grads;
 mod linear;
 mod load;
 mod logprob;
@@ -23,10 +27,12 @@ mod norm;
 pub mod rope;
 mod weights;
 
+pub use backward::BackwardOptions;
 pub use cache::KvCache;
 pub use config::{Arch, ModelConfig, RopeScaling};
 pub use decoder::{next_token_logprobs, Model};
 pub use error::ModelError;
+pub use grads::Grads;
 pub use load::{read_safetensors, safetensors_files, LoadOptions};
 
 /// Which implementation of each op a forward uses.

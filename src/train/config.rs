@@ -61,8 +61,14 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     pub seed: u64,
     pub out_dir: PathBuf,
-    /// "f32" or "bf16".
+    /// Compute dtype: "f32" (CPU) or "bf16" (GPU; f32 master weights live in the optimizer).
     pub dtype: String,
+    /// dtype of AdamW's moments: "f32", or "bf16" to save 4 bytes per parameter.
+    pub optimizer_state: String,
+    /// Layers per activation-checkpoint segment in the backward (0 = keep the whole graph).
+    pub activation_checkpoint: usize,
+    /// Tokens whose vocabulary-wide logits exist at one time in the loss and in scoring.
+    pub head_chunk: usize,
 }
 
 impl Default for TrainConfig {
@@ -102,6 +108,9 @@ impl Default for TrainConfig {
             seed: 0,
             out_dir: PathBuf::from("runs/default"),
             dtype: "f32".into(),
+            optimizer_state: "f32".into(),
+            activation_checkpoint: 1,
+            head_chunk: 1024,
         }
     }
 }
@@ -152,7 +161,24 @@ impl TrainConfig {
         if self.dtype != "f32" && self.dtype != "bf16" {
             bail!("dtype must be f32 or bf16, got '{}'", self.dtype);
         }
+        self.optimizer_state_dtype()?;
+        if self.head_chunk == 0 {
+            bail!("head_chunk must be >= 1");
+        }
         Ok(())
+    }
+
+    pub fn optimizer_state_dtype(&self) -> Result<candle_core::DType> {
+        match self.optimizer_state.as_str() {
+            "f32" => Ok(candle_core::DType::F32),
+            "bf16" => Ok(candle_core::DType::BF16),
+            o => bail!("optimizer_state must be f32 or bf16, got '{o}'"),
+        }
+    }
+
+    /// How the policy-gradient backward bounds its memory.
+    pub fn backward(&self) -> crate::model::BackwardOptions {
+        crate::model::BackwardOptions { checkpoint_every: self.activation_checkpoint, head_chunk: self.head_chunk }
     }
 
     /// Linear warm-up from `warmup_start`·lr to lr over `warmup_steps`, then constant.

@@ -7,10 +7,9 @@
 //! micro-batches simply add up.
 
 use super::group::ScoredRollout;
-use crate::model::{next_token_logprobs, Model};
+use crate::model::{BackwardOptions, Grads, Model};
 use anyhow::{bail, Result};
-use candle_core::backprop::GradStore;
-use candle_core::{Tensor, Var};
+use candle_core::Tensor;
 
 /// A left-padded batch of prompt + response sequences.
 pub struct Sequences {
@@ -38,8 +37,8 @@ pub fn pack(prompts: &[&[u32]], responses: &[&[u32]], device: &candle_core::Devi
     Ok(Sequences { ids: Tensor::from_vec(flat, (prompts.len(), t), device)?, left_pad, response })
 }
 
-/// (B, T−1) weights: `w[b]` on row b's response-token log-probabilities, 0 elsewhere.
-fn response_weights(s: &Sequences, w: &[f64], device: &candle_core::Device) -> Result<Tensor> {
+/// (B, T−1) weights, row-major: `w[b]` on row b's response-token log-probabilities, 0 elsewhere.
+fn response_weights(s: &Sequences, w: &[f64]) -> Result<Vec<f32>> {
     let (b, t) = s.ids.dims2()?;
     let mut m = vec![0f32; b * (t - 1)];
     for (row, &(start, len)) in s.response.iter().enumerate() {
@@ -48,65 +47,66 @@ fn response_weights(s: &Sequences, w: &[f64], device: &candle_core::Device) -> R
             m[row * (t - 1) + pos - 1] = w[row] as f32;
         }
     }
-    Ok(Tensor::from_vec(m, (b, t - 1), device)?)
+    Ok(m)
 }
 
 /// Σ over each row's response tokens of log π(token | prefix) — the sequence log-likelihood,
-/// e.g. S under the frozen reference (no gradient is taken).
-pub fn sequence_logprobs(model: &Model, s: &Sequences) -> Result<Vec<f64>> {
-    let logits = model.forward_infer(&s.ids, &s.left_pad)?;
-    let lp = next_token_logprobs(&logits, &s.ids)?;
-    let ones = vec![1.0; s.response.len()];
-    let w = response_weights(s, &ones, model.device())?;
-    Ok((lp * w)?.sum(1)?.to_vec1::<f32>()?.into_iter().map(f64::from).collect())
+/// e.g. S under the frozen reference (no gradient is taken; only response rows get logits).
+pub fn sequence_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<f64>> {
+    let positions: Vec<(usize, usize)> = s
+        .response
+        .iter()
+        .enumerate()
+        .flat_map(|(row, &(start, len))| (start..start + len).map(move |p| (row, p - 1)))
+        .collect();
+    let lp = model.logprobs_at(&s.ids, &s.left_pad, &positions, head_chunk)?;
+    let mut out = vec![0.0f64; s.response.len()];
+    for (&(row, _), x) in positions.iter().zip(lp) {
+        out[row] += f64::from(x);
+    }
+    Ok(out)
 }
 
-/// Backpropagate the token-level loss over `batch` in micro-batches and return the summed
-/// gradients. Fails if any trainable weight received no gradient.
+/// Backpropagate the token-level loss over `batch` in micro-batches and return the summed f32
+/// gradients and the loss. Fails if any trainable weight received no gradient.
 pub fn policy_gradient(
     model: &Model,
     prompts: &[Vec<u32>],
     batch: &[ScoredRollout],
     micro_batch: usize,
-) -> Result<(GradStore, f64)> {
+    opts: BackwardOptions,
+) -> Result<(Grads, f64)> {
     let tokens: usize = batch.iter().map(|s| s.length()).sum();
-    let vars: Vec<Var> = model.vars();
-    let mut acc: Option<GradStore> = None;
+    let mut grads = Grads::new();
     let mut loss_total = 0.0;
+    let mut any = false;
     for mb in batch.chunks(micro_batch.max(1)) {
         if mb.iter().all(|s| s.length() == 0) {
             continue;
         }
+        any = true;
         let p: Vec<&[u32]> = mb.iter().map(|s| prompts[s.rollout.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = mb.iter().map(|s| s.rollout.tokens.as_slice()).collect();
         let seqs = pack(&p, &r, model.device())?;
-        let logits = model.forward_train(&seqs.ids, &seqs.left_pad)?;
-        let lp = next_token_logprobs(&logits, &seqs.ids)?;
         let adv: Vec<f64> = mb.iter().map(|s| -s.advantage / tokens.max(1) as f64).collect();
-        let loss = (lp * response_weights(&seqs, &adv, model.device())?)?.sum_all()?;
-        loss_total += loss.to_scalar::<f32>()? as f64;
+        let w = response_weights(&seqs, &adv)?;
+        loss_total += model.weighted_logprob_backward(&seqs.ids, &seqs.left_pad, &w, opts, &mut grads)?;
         if !loss_total.is_finite() {
             bail!("the loss is not finite ({loss_total}); stopping before the update");
         }
-        let g = loss.backward()?;
-        acc = Some(match acc {
-            None => g,
-            Some(mut a) => {
-                for v in &vars {
-                    if let Some(x) = g.get(v.as_tensor()) {
-                        let sum = match a.get(v.as_tensor()) {
-                            Some(y) => (y + x)?,
-                            None => x.clone(),
-                        };
-                        a.insert(v.as_tensor(), sum);
-                    }
-                }
-                a
-            }
-        });
     }
-    let Some(grads) = acc else { bail!("the batch has no response tokens") };
-    for (name, v) in model.named_vars() {
+    if !any {
+        bail!("the batch has no response tokens");
+    }
+    let vars = model.named_vars();
+    if vars.iter().all(|(_, v)| grads.get(v.as_tensor()).is_none()) && batch.iter().all(|s| s.advantage == 0.0) {
+        // Equal rewards in every group: every advantage is 0, no row carries a weight, and the
+        // gradient is exactly zero.
+        for (_, v) in vars {
+            grads.add(v.as_tensor(), &v.as_tensor().zeros_like()?)?;
+        }
+    }
+    for (name, v) in vars {
         if grads.get(v.as_tensor()).is_none() {
             bail!("weight {name} received no gradient: the graph was cut");
         }

@@ -20,7 +20,7 @@ pub mod optim;
 pub mod task;
 
 use crate::model::Model;
-use crate::rollout::{self, Rollout, SamplingParams};
+use crate::rollout::{self, Rollout, Sampler, SamplingParams};
 use anyhow::{bail, Context, Result};
 use checkpoint::TrainerState;
 use config::TrainConfig;
@@ -65,7 +65,13 @@ pub fn train(
     if params.is_empty() {
         bail!("the policy has no trainable weights (load it with trainable = true)");
     }
-    let hp = AdamWParams { beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weight_decay: cfg.weight_decay };
+    let hp = AdamWParams {
+        beta1: cfg.beta1,
+        beta2: cfg.beta2,
+        eps: cfg.eps,
+        weight_decay: cfg.weight_decay,
+        state_dtype: cfg.optimizer_state_dtype()?,
+    };
     let mut opt = AdamW::new(params.clone(), hp, true)?;
     std::fs::create_dir_all(&cfg.out_dir).with_context(|| format!("cannot create {}", cfg.out_dir.display()))?;
     let log_path = cfg.out_dir.join("log.jsonl");
@@ -90,11 +96,11 @@ pub fn train(
 
         // 2. Score: task reward, reference log-likelihood, the Regime's reward; 3. advantages.
         let task: Vec<f64> = rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
-        let s = reference_logprobs(models.reference, &prompts, &rollouts, cfg.micro_batch)?;
+        let s = reference_logprobs(models.reference, &prompts, &rollouts, cfg)?;
         let batch = group::score_groups(rollouts, &task, &s, &regime, cfg.samples_per_prompt);
 
         // 4. Weight the log-probs by the advantages and backpropagate.
-        let (grads, _loss) = loss::policy_gradient(models.policy, &prompts, &batch, cfg.micro_batch)?;
+        let (grads, _loss) = loss::policy_gradient(models.policy, &prompts, &batch, cfg.micro_batch, cfg.backward())?;
 
         // 5. Clip and step.
         let norm = grad_norm(&grads, &params)?;
@@ -167,21 +173,27 @@ fn sample_groups(models: &Models, prompts: &[Vec<u32>], cfg: &TrainConfig, seed:
         ignore_eos: cfg.ignore_eos,
         seed,
         stream_offset: 0,
+        sampler: Sampler::Auto,
     };
     Ok(rollout::sample(models.policy, prompts, cfg.samples_per_prompt, &models.eos_ids, &params)?)
 }
 
 /// S = Σ log π_ref over each response, in micro-batches.
-fn reference_logprobs(reference: &Model, prompts: &[Vec<u32>], rollouts: &[Rollout], mb: usize) -> Result<Vec<f64>> {
+fn reference_logprobs(
+    reference: &Model,
+    prompts: &[Vec<u32>],
+    rollouts: &[Rollout],
+    cfg: &TrainConfig,
+) -> Result<Vec<f64>> {
     let mut out = Vec::with_capacity(rollouts.len());
-    for chunk in rollouts.chunks(mb.max(1)) {
+    for chunk in rollouts.chunks(cfg.micro_batch.max(1)) {
         if chunk.iter().all(|r| r.tokens.is_empty()) {
             out.extend(std::iter::repeat_n(0.0, chunk.len()));
             continue;
         }
         let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
-        out.extend(loss::sequence_logprobs(reference, &loss::pack(&p, &r, reference.device())?)?);
+        out.extend(loss::sequence_logprobs(reference, &loss::pack(&p, &r, reference.device())?, cfg.head_chunk)?);
     }
     Ok(out)
 }
@@ -204,6 +216,7 @@ pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConf
             ignore_eos: false,
             seed: step_seed(cfg.seed, u64::MAX / 2),
             stream_offset: (c * cfg.prompts_per_step * cfg.val_samples.max(1)) as u64,
+            sampler: Sampler::Auto,
         };
         for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
             total += val.score(chunk[r.prompt_index], &r.tokens);

@@ -2,9 +2,20 @@
 //! cap, or ignore EOS (fixed-length runs). Prompts of different lengths share one left-padded
 //! batch and one preallocated KV cache.
 //!
-//! Randomness: row r (prompt i, sample j, r = i·n + j) draws from its own ChaCha8 stream r of
-//! `seed`, one uniform per generated token, so a row's tokens depend only on (seed, r) and the
-//! model, never on the batch around it.
+//! Two samplers pick the tokens (see [`Sampler`]): the host sampler reads each row's logits on
+//! the CPU (an inverse CDF, one exp per logit); the device sampler (Gumbel-max, `device.rs`)
+//! stays on the logits' device and copies back only B tokens and B log-probabilities per step —
+//! what keeps a GPU busy instead of waiting on 256 × 152k logits crossing the bus every token.
+//!
+//! Randomness: with the host sampler, row r (prompt i, sample j, r = i·n + j) draws from its own
+//! ChaCha8 stream r of `seed`, one uniform per generated token, so a row's tokens depend only on
+//! (seed, r) and the model, never on the batch around it. The device sampler on the CPU draws
+//! its (B, V) uniforms from the same per-row streams; on a GPU they come from the device's
+//! generator seeded with `seed`, so a run repeats for the same seed and batch.
+
+mod device;
+
+pub use device::{nucleus_mask, pick as pick_on_device};
 
 use crate::model::{KvCache, Model, ModelError};
 use candle_core::{DType, Device, Tensor};
@@ -28,6 +39,17 @@ pub struct SamplingParams {
     /// Row r of this call draws from stream `stream_offset + r` of `seed` (for callers that split
     /// one logical batch into several calls).
     pub stream_offset: u64,
+    pub sampler: Sampler,
+}
+
+/// Where the next tokens are picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sampler {
+    /// Host on the CPU, device elsewhere.
+    #[default]
+    Auto,
+    Host,
+    Device,
 }
 
 impl Default for SamplingParams {
@@ -40,6 +62,7 @@ impl Default for SamplingParams {
             ignore_eos: false,
             seed: 0,
             stream_offset: 0,
+            sampler: Sampler::Auto,
         }
     }
 }
@@ -197,24 +220,51 @@ pub fn sample(
             g
         })
         .collect();
+    let on_device = match params.sampler {
+        Sampler::Auto => !device.is_cpu(),
+        Sampler::Host => false,
+        Sampler::Device => true,
+    };
+    if on_device && !device.is_cpu() {
+        device.set_seed(params.seed.wrapping_add(params.stream_offset))?;
+    }
+    let v = model.config().vocab_size;
     let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
     let mut done = vec![false; b];
     for step in 0..params.max_new_tokens {
-        let v = model.config().vocab_size;
-        // One uniform per row and step, drawn in row order; the picks run in parallel.
-        let us: Vec<f64> = rngs.iter_mut().map(|g| g.gen()).collect();
-        let picks: Vec<Option<(u32, f32)>> = with_host_logits(&logits, |host| {
-            (0..b)
-                .into_par_iter()
-                .map_init(PickScratch::default, |sc, r| {
-                    (!done[r]).then(|| pick(&host[r * v..(r + 1) * v], params, us[r], sc))
-                })
-                .collect()
-        })?;
-        let mut next = vec![0u32; b];
-        for (r, p) in picks.into_iter().enumerate() {
-            let Some((tok, lp)) = p else { continue };
-            next[r] = tok;
+        let (next, picks) = if on_device {
+            let uniforms = if device.is_cpu() {
+                let u: Vec<f32> =
+                    rngs.iter_mut().flat_map(|g| (0..v).map(|_| g.gen::<f32>()).collect::<Vec<_>>()).collect();
+                Tensor::from_vec(u, (b, v), &device)?
+            } else {
+                Tensor::rand(0f32, 1f32, (b, v), &device)?
+            };
+            let (tokens, lps) = device::pick(&logits.squeeze(1)?, params, &uniforms)?;
+            let picks: Vec<(u32, f32)> = tokens.to_vec1::<u32>()?.into_iter().zip(lps.to_vec1::<f32>()?).collect();
+            (tokens.unsqueeze(1)?, picks)
+        } else {
+            // One uniform per row and step, drawn in row order; the picks run in parallel.
+            let us: Vec<f64> = rngs.iter_mut().map(|g| g.gen()).collect();
+            let picks: Vec<(u32, f32)> = with_host_logits(&logits, |host| {
+                (0..b)
+                    .into_par_iter()
+                    .map_init(PickScratch::default, |sc, r| {
+                        if done[r] {
+                            (0, 0.0)
+                        } else {
+                            pick(&host[r * v..(r + 1) * v], params, us[r], sc)
+                        }
+                    })
+                    .collect()
+            })?;
+            let next = Tensor::from_vec(picks.iter().map(|p| p.0).collect::<Vec<_>>(), (b, 1), &device)?;
+            (next, picks)
+        };
+        for (r, &(tok, lp)) in picks.iter().enumerate() {
+            if done[r] {
+                continue;
+            }
             out[r].tokens.push(tok);
             out[r].logprobs.push(lp);
             if !params.ignore_eos && eos_ids.contains(&tok) {
@@ -225,7 +275,7 @@ pub fn sample(
         if done.iter().all(|&d| d) || step + 1 == params.max_new_tokens {
             break;
         }
-        logits = model.forward_cached(&Tensor::from_vec(next, (b, 1), &device)?, &mut cache, true)?;
+        logits = model.forward_cached(&next, &mut cache, true)?;
     }
     Ok(out)
 }
