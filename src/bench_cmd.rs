@@ -18,6 +18,12 @@ pub enum BenchCommand {
     Sample(BenchSampleArgs),
     /// Seconds of one training forward and backward (all weights trainable) and one AdamW step.
     Train(BenchTrainArgs),
+    /// One RLOO step at a real model's shape (random weights): rollout tok/s, policy-gradient
+    /// step seconds, peak memory. The GPU benchmark of scripts/device-check.sh.
+    Rl(crate::bench_rl::BenchRlArgs),
+    /// Correctness on a device: fixture logits (f32, bf16), gradients against the CPU, the
+    /// device sampler against the host sampler. Exits non-zero if a check fails.
+    Device(crate::bench_device::BenchDeviceArgs),
 }
 
 #[derive(Args, Debug)]
@@ -73,6 +79,8 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sample(a) => bench_sample(a),
         BenchCommand::Train(a) => bench_train(a),
+        BenchCommand::Rl(a) => crate::bench_rl::run(a),
+        BenchCommand::Device(a) => crate::bench_device::run(a),
     }
 }
 

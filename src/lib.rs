@@ -4,11 +4,14 @@
 //! `sharpen-analysis`; this crate holds the command line and the full-scale module.
 
 pub mod bench_cmd;
+pub mod bench_device;
+pub mod bench_rl;
 pub mod chat;
 pub mod check_cmd;
 pub mod cli;
 pub mod data;
 pub mod data_cmd;
+pub mod device;
 pub mod eval;
 pub mod eval_cmd;
 pub mod figures_cmd;

@@ -1,0 +1,158 @@
+//! `sharpen bench rl`: one RLOO step of the trainer at a real model's shape (random weights
+//! from its config.json): rollout throughput, then the policy-gradient backward over the same
+//! sequences in micro-batches plus the AdamW step, then the reference's scoring, with the peak
+//! memory of the whole. scripts/bench_gpu_baseline.py measures the same two things with
+//! transformers, for the side-by-side table of scripts/device-check.sh.
+
+use crate::device::{self, PeakMemory};
+use crate::model::random::{parameter_count, random_tensors};
+use crate::model::{BackwardOptions, LoadOptions, Model, ModelConfig};
+use crate::rollout::{sample, SamplingParams};
+use crate::train::group::score_groups;
+use crate::train::loss::{pack, policy_gradient, sequence_logprobs};
+use crate::train::optim::{clip_scale, grad_norm, AdamW, AdamWParams};
+use anyhow::{ensure, Context, Result};
+use candle_core::{DType, Device};
+use clap::Args;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sharpen_toy::Regime;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct BenchRlArgs {
+    /// A model's config.json (configs/shapes/ has the paper's three models and a tiny one).
+    #[arg(long)]
+    pub shape: PathBuf,
+    /// cpu, cuda or auto.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// f32, bf16 or auto (bf16 on a GPU, f32 on the CPU).
+    #[arg(long, default_value = "auto")]
+    pub dtype: String,
+    /// Sequences per step (prompts × samples per prompt).
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Samples per prompt (the RLOO group).
+    #[arg(long, default_value_t = 8)]
+    pub group: usize,
+    #[arg(long, default_value_t = 128)]
+    pub prompt_len: usize,
+    #[arg(long, default_value_t = 256)]
+    pub new_tokens: usize,
+    /// Sequences per backward pass.
+    #[arg(long, default_value_t = 8)]
+    pub micro_batch: usize,
+    /// Layers per activation-checkpoint segment (0 = keep the whole graph).
+    #[arg(long, default_value_t = 1)]
+    pub activation_checkpoint: usize,
+    /// Tokens whose logits exist at one time.
+    #[arg(long, default_value_t = 1024)]
+    pub head_chunk: usize,
+    /// AdamW moments: f32, bf16, or auto (bf16 above 3.5B parameters, so that a 4B model's
+    /// full fine-tuning fits on one 80 GB card).
+    #[arg(long, default_value = "auto")]
+    pub optimizer_state: String,
+    /// Also score the batch under a frozen reference copy (what sharpening's S needs); its
+    /// weights count in the peak memory.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub reference: bool,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: &BenchRlArgs) -> Result<()> {
+    ensure!(a.group >= 2 && a.batch % a.group == 0, "--batch must be a multiple of --group (>= 2)");
+    ensure!(a.prompt_len >= 1 && a.new_tokens >= 1, "--prompt-len and --new-tokens must be >= 1");
+    let text = std::fs::read_to_string(&a.shape).with_context(|| format!("cannot read {}", a.shape.display()))?;
+    let config: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", a.shape.display()))?;
+    let cfg = ModelConfig::from_json(&config)?;
+    let dev = device::select(&a.device)?;
+    let dtype = device::dtype(&a.dtype, &dev)?;
+    let params = parameter_count(&cfg);
+    let state_dtype = match a.optimizer_state.as_str() {
+        "f32" => DType::F32,
+        "bf16" => DType::BF16,
+        "auto" if params > 3_500_000_000 => DType::BF16,
+        "auto" => DType::F32,
+        o => anyhow::bail!("unknown --optimizer-state '{o}' (f32, bf16 or auto)"),
+    };
+    let shape = a.shape.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+    let mem = PeakMemory::start(&dev);
+
+    let build = |trainable: bool| -> Result<Model> {
+        let tensors = random_tensors(&cfg, dtype, &dev, a.seed)?;
+        Ok(Model::from_parts(&config, tensors, &LoadOptions { dtype, device: dev.clone(), trainable })?)
+    };
+    let policy = build(true)?;
+    let reference = if a.reference { Some(build(false)?) } else { None };
+    let mut opt = AdamW::new(policy.named_vars().to_vec(), AdamWParams { state_dtype, ..Default::default() }, true)?;
+
+    // Prompts: batch / group random prompts, each sampled `group` times.
+    let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
+    let v = cfg.vocab_size as u32;
+    let prompts: Vec<Vec<u32>> =
+        (0..a.batch / a.group).map(|_| (0..a.prompt_len).map(|_| rng.gen_range(0..v)).collect()).collect();
+    let sp = |n| SamplingParams { max_new_tokens: n, ignore_eos: true, seed: a.seed, ..SamplingParams::default() };
+    sample(&policy, &prompts[..1], 2, &[], &sp(4))?; // warm-up: kernels load, cuBLAS picks its algorithms
+
+    let t0 = Instant::now();
+    let rollouts = sample(&policy, &prompts, a.group, &[], &sp(a.new_tokens))?;
+    let rollout_s = t0.elapsed().as_secs_f64();
+    ensure!(rollouts.iter().all(|r| r.tokens.len() == a.new_tokens), "a rollout stopped early");
+
+    // Random 0/1 task rewards; the task-reward regime's leave-one-out advantages.
+    let task: Vec<f64> = rollouts.iter().map(|_| f64::from(u8::from(rng.gen_bool(0.5)))).collect();
+    let zeros = vec![0.0; rollouts.len()];
+    let batch = score_groups(rollouts, &task, &zeros, &Regime::task_reward(), a.group);
+    let opts = BackwardOptions { checkpoint_every: a.activation_checkpoint, head_chunk: a.head_chunk };
+
+    let t1 = Instant::now();
+    let (grads, _) = policy_gradient(&policy, &prompts, &batch, a.micro_batch, opts)?;
+    let norm = grad_norm(&grads, opt.params())?;
+    opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
+    drop(grads);
+    dev.synchronize()?;
+    let step_s = t1.elapsed().as_secs_f64();
+
+    let mut ref_s = None;
+    if let Some(r) = &reference {
+        let t2 = Instant::now();
+        for mb in batch.chunks(a.micro_batch.max(1)) {
+            let p: Vec<&[u32]> = mb.iter().map(|s| prompts[s.rollout.prompt_index].as_slice()).collect();
+            let y: Vec<&[u32]> = mb.iter().map(|s| s.rollout.tokens.as_slice()).collect();
+            sequence_logprobs(r, &pack(&p, &y, &dev)?, a.head_chunk)?;
+        }
+        ref_s = Some(t2.elapsed().as_secs_f64());
+    }
+    let peak = mem.stop();
+
+    let seq_tokens = a.batch * (a.prompt_len + a.new_tokens);
+    let line = serde_json::json!({
+        "stack": "sharpen", "shape": shape, "device": device_name(&dev), "dtype": format!("{dtype:?}").to_lowercase(),
+        "params": params, "optimizer_state": format!("{state_dtype:?}").to_lowercase(),
+        "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "micro_batch": a.micro_batch,
+        "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
+        "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
+        "peak_gib": peak, "grad_norm": norm, "grads_ok": true,
+    });
+    if a.json {
+        println!("{line}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&line)?);
+    }
+    Ok(())
+}
+
+fn device_name(d: &Device) -> &'static str {
+    if d.is_cpu() {
+        "cpu"
+    } else {
+        "cuda"
+    }
+}
