@@ -6,7 +6,7 @@
 
 use crate::device::{self, PeakMemory};
 use crate::model::random::{parameter_count, random_tensors};
-use crate::model::{BackwardOptions, LoadOptions, Model, ModelConfig};
+use crate::model::{profile, BackwardOptions, LoadOptions, Model, ModelConfig};
 use crate::rollout::{sample, SamplingParams};
 use crate::train::group::score_groups;
 use crate::train::loss::{pack, policy_gradient, sequence_logprobs};
@@ -58,6 +58,9 @@ pub struct BenchRlArgs {
     /// weights count in the peak memory.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub reference: bool,
+    /// Also time the phases of one micro-batch's backward (forward, head, layers, embedding).
+    #[arg(long)]
+    pub profile: bool,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Print one JSON line instead of a table.
@@ -115,10 +118,27 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let t1 = Instant::now();
     let (grads, _) = policy_gradient(&policy, &prompts, &batch, a.micro_batch, opts)?;
     let norm = grad_norm(&grads, opt.params())?;
+    let t_opt = Instant::now();
     opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
     drop(grads);
     dev.synchronize()?;
     let step_s = t1.elapsed().as_secs_f64();
+    let optimizer_s = t_opt.elapsed().as_secs_f64();
+
+    // Where a backward's time goes: one more micro-batch, each phase timed to completion.
+    let mut phases = serde_json::Map::new();
+    if a.profile {
+        profile::enable(true);
+        let mb = a.micro_batch.max(1);
+        let chunk = batch.chunks(mb).find(|c| c.iter().any(|s| s.advantage != 0.0)).unwrap_or(&batch[..0]);
+        if !chunk.is_empty() {
+            policy_gradient(&policy, &prompts, chunk, mb, opts)?;
+        }
+        profile::enable(false);
+        for (p, s) in profile::seconds() {
+            phases.insert(p.to_string(), serde_json::json!(s));
+        }
+    }
 
     let mut ref_s = None;
     if let Some(r) = &reference {
@@ -139,6 +159,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "micro_batch": a.micro_batch,
         "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
         "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
+        "optimizer_s": optimizer_s, "micro_batch_phases_s": phases,
         "peak_gib": peak, "grad_norm": norm, "grads_ok": true,
     });
     if a.json {

@@ -19,6 +19,7 @@
 use super::decoder::Context;
 use super::grads::Grads;
 use super::logprob::TokenLogprob;
+use super::profile::{Clock, Phase};
 use super::{Model, Path};
 use candle_core::{DType, Result, Tensor, Var, D};
 
@@ -109,6 +110,8 @@ impl Model {
         let vars = self.named_vars();
         let ctx = self.context(ids, left_pad, 0)?;
         let segs = self.segments(opts.checkpoint_every);
+        let dev = ids.device();
+        let mut clock = Clock::start();
 
         // 1. Forward, keeping the input of every segment; the last one keeps its graph.
         let mut inputs = vec![self.embed_ids(ids)?.detach()];
@@ -118,9 +121,11 @@ impl Model {
         }
         let last_in = Var::from_tensor(inputs.last().expect("non-empty"))?;
         let last_out = self.run_segment(segs[segs.len() - 1], last_in.as_tensor(), &ctx, Path::Train)?;
+        clock.lap(Phase::Forward, dev)?;
 
         // 2. The head, chunk by chunk, on the weighted rows only.
         let (total, g_hidden) = self.head_backward(&last_out.detach(), &rows, opts.head_chunk, grads)?;
+        clock.lap(Phase::Head, dev)?;
         let Some(mut g) = g_hidden else { return Ok(total) };
 
         // 3. Segments from last to first: feed g = ∂loss/∂output, get ∂loss/∂input.
@@ -141,11 +146,14 @@ impl Model {
             })?;
         }
 
+        clock.lap(Phase::Layers, dev)?;
+
         // 4. The embedding.
         if self.embed.is_variable() {
             let store = (self.embed_ids(ids)? * g)?.sum_all()?.backward()?;
             grads.add_store(&store, vars)?;
         }
+        clock.lap(Phase::Embedding, dev)?;
         Ok(total)
     }
 

@@ -24,6 +24,7 @@ mod load;
 mod logprob;
 mod mlp;
 mod norm;
+pub mod profile;
 pub mod random;
 pub mod rope;
 mod weights;
