@@ -153,6 +153,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let peak = mem.stop();
 
     let seq_tokens = a.batch * (a.prompt_len + a.new_tokens);
+    let state_gib = state_bytes(params, dtype, state_dtype, a.reference) as f64 / (1u64 << 30) as f64;
     let line = serde_json::json!({
         "stack": "sharpen", "shape": shape, "device": device_name(&dev), "dtype": format!("{dtype:?}").to_lowercase(),
         "params": params, "optimizer_state": format!("{state_dtype:?}").to_lowercase(),
@@ -160,7 +161,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
         "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
         "optimizer_s": optimizer_s, "micro_batch_phases_s": phases,
-        "peak_gib": peak, "grad_norm": norm, "grads_ok": true,
+        "peak_gib": peak, "state_gib": state_gib, "grad_norm": norm, "grads_ok": true,
     });
     if a.json {
         println!("{line}");
@@ -168,6 +169,16 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&line)?);
     }
     Ok(())
+}
+
+/// Bytes that live through a whole step, per DESIGN's mixed-precision recipe: the weights in
+/// the compute dtype, their f32 masters (when that dtype is not f32), AdamW's m and v, the f32
+/// gradient sums, and the frozen reference's weights. Activations, the KV cache and
+/// temporaries come on top (the measured peak says how much).
+pub fn state_bytes(params: usize, dtype: DType, state: DType, reference: bool) -> usize {
+    let w = dtype.size_in_bytes();
+    let master = if dtype == DType::F32 { 0 } else { 4 };
+    params * (w + master + 2 * state.size_in_bytes() + 4 + if reference { w } else { 0 })
 }
 
 fn device_name(d: &Device) -> &'static str {
