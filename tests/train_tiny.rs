@@ -13,7 +13,11 @@ fn fixture() -> PathBuf {
 }
 
 fn load(trainable: bool) -> Model {
-    Model::load(&fixture(), &LoadOptions { dtype: DType::F32, device: Device::Cpu, trainable }).unwrap()
+    load_as(DType::F32, trainable)
+}
+
+fn load_as(dtype: DType, trainable: bool) -> Model {
+    Model::load(&fixture(), &LoadOptions { dtype, device: Device::Cpu, trainable }).unwrap()
 }
 
 const EOS: u32 = 2;
@@ -65,7 +69,7 @@ fn config(out: &str, sets: &[&str]) -> TrainConfig {
 }
 
 fn run(cfg: &TrainConfig, t: &Prefer, policy: &Model, resume: bool) -> Vec<sharpen::analysis::runlog::StepRecord> {
-    let reference = load(false);
+    let reference = load_as(policy.dtype(), false);
     let models = Models {
         policy,
         reference: &reference,
@@ -80,7 +84,7 @@ fn run(cfg: &TrainConfig, t: &Prefer, policy: &Model, resume: bool) -> Vec<sharp
 fn first_token_prob(m: &Model, prompt: &[u32], token: u32) -> f32 {
     let ids = Tensor::new(prompt, &Device::Cpu).unwrap().unsqueeze(0).unwrap();
     let logits = m.forward_train(&ids, &[0]).unwrap().i((0, prompt.len() - 1)).unwrap();
-    let p = candle_nn::ops::softmax(&logits, 0).unwrap();
+    let p = candle_nn::ops::softmax(&logits.to_dtype(DType::F32).unwrap(), 0).unwrap();
     p.i(token as usize).unwrap().to_scalar::<f32>().unwrap()
 }
 
@@ -167,4 +171,42 @@ fn equal_rewards_give_zero_advantages() {
     let s = sharpen::train::group::score_groups(vec![r(0), r(1), r(2)], &[1.0, 0.0, 0.0], &[-3.0; 3], &regime, 3);
     let adv: Vec<f64> = s.iter().map(|x| x.advantage).collect();
     assert_eq!(adv, vec![1.0, -0.5, -0.5]);
+}
+
+/// bf16 compute with f32 masters in the optimizer (the GPU recipe), run on the CPU: it learns
+/// like f32, and a resumed run restores the masters (not the rounded weights) bit for bit.
+#[test]
+fn bf16_with_f32_masters_learns_and_resumes_exactly() {
+    let t = task(Some(7));
+    let policy = load_as(DType::BF16, true);
+    let before = first_token_prob(&policy, &t.prompts[0], 7);
+    run(&config("bf16-learn", &["steps=12"]), &t, &policy, false);
+    let after = first_token_prob(&policy, &t.prompts[0], 7);
+    assert!(after > 2.0 * before, "bf16: p(7) went from {before} to {after}");
+
+    let sets = ["mode=\"sampling\"", "alpha=2.0", "beta_inv=100.0", "optimizer_state=\"bf16\""];
+    let straight = load_as(DType::BF16, true);
+    let cfg = config("bf16-straight", &[&["steps=4"][..], &sets].concat());
+    run(&cfg, &t, &straight, false);
+    let mut cfg2 = config("bf16-halves", &[&["steps=2"][..], &sets].concat());
+    run(&cfg2, &t, &load_as(DType::BF16, true), false);
+    let fresh = load_as(DType::BF16, true);
+    cfg2.steps = 4;
+    run(&cfg2, &t, &fresh, true);
+    for ((n, v), (_, w)) in straight.named_vars().iter().zip(fresh.named_vars()) {
+        let x = v.as_tensor().to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let y = w.as_tensor().to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()), "{n} differs after resume");
+    }
+    let masters = |dir: &std::path::Path| {
+        candle_core::safetensors::load(dir.join("last/optimizer.safetensors"), &Device::Cpu).unwrap()
+    };
+    let (a, b) = (masters(&cfg.out_dir), masters(&cfg2.out_dir));
+    let name = "master.model.embed_tokens.weight";
+    assert_eq!(a[name].dtype(), DType::F32);
+    let (x, y) = (
+        a[name].flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        b[name].flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+    );
+    assert_eq!(x, y, "the f32 masters differ after resume");
 }
