@@ -5,7 +5,8 @@
 #
 #   scripts/device-check.sh          GPU: dist/sharpen-cuda.xz (from scripts/build-cuda.sh), bf16,
 #                                    256 x (128 + 256) tokens, Qwen2.5-3B, Llama-3.2-3B, Qwen3-4B
-#   scripts/device-check.sh --cpu    CPU: target/release/sharpen, f32, the tiny shape, small sizes
+#   scripts/device-check.sh --cpu    CPU: target/release/sharpen, f32, the tiny shape, batch 8 (one
+#                                    RLOO group), prompt 16, new 16, micro-batch 2
 #                                    (automatic when there is no nvidia-smi or no dist binary)
 #
 # Environment: PYTHON (default python3; the baseline needs torch + transformers, skipped if
@@ -81,7 +82,7 @@ if [[ $mode == gpu ]]; then
   nvidia-smi -L
   CARD=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
 else
-  DEVICE=cpu DTYPE=f32 BATCH=4 PROMPT=16 NEW=16 MB=2
+  DEVICE=cpu DTYPE=f32 BATCH=8 PROMPT=16 NEW=16 MB=2
   read -r -a SHAPE_LIST <<<"${SHAPES:-tiny}"
   T_DEVICE=300 T_OURS=300 T_TORCH=300
   BUDGET_S=${BUDGET_S:-1500}
@@ -135,7 +136,7 @@ run() {
     ${mem:+"$mem" "$idle"} | tee -a "$RESULTS"
 }
 
-run device "$T_DEVICE" "$BIN" bench device --fixtures tests/fixtures --device "$DEVICE"
+run device "$T_DEVICE" "$BIN" bench device --fixtures tests/fixtures --device "$DEVICE" --json
 
 common=(--device "$DEVICE" --dtype "$DTYPE" --batch "$BATCH" --prompt-len "$PROMPT" --new-tokens "$NEW" --micro-batch "$MB")
 for shape in "${SHAPE_LIST[@]}"; do

@@ -119,9 +119,13 @@ def render(path, card):
         cells.append(fmt(o["step_s"], 2) if ok_o else status(o))
         cells.append(fmt(p["step_s"], 2) if ok_p else status(p))
         cells.append(f"{p['step_s'] / o['step_s']:.2f}×" if ok_o and ok_p else "-")
-        for r in (o, p):
-            smi = r.get("smi_peak_gib") if r else None
-            cells.append(fmt(smi, 1) if smi is not None else fmt(r.get("peak_gib") if r else None, 1))
+        for r, ok in ((o, ok_o), (p, ok_p)):
+            if not ok:
+                cells.append("-")
+            elif r.get("smi_peak_gib") is not None:
+                cells.append(fmt(r["smi_peak_gib"], 1))
+            else:
+                cells.append(fmt(r.get("peak_gib"), 1))
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
     out.append(
@@ -130,9 +134,9 @@ def render(path, card):
         "level before the run (the stack's own number where nvidia-smi is absent)."
     )
     out.append("")
-    out.append("| run | batch | prompt | new | rollout s | step s | train tok/s | own peak GiB | smi peak GiB "
-               "| grads_ok | wall s | status |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| run | batch | prompt | new | rollout s | step s | train tok/s | ref s | opt state | own peak GiB "
+               "| smi peak GiB | grads_ok | wall s | status |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if not r["run"].startswith(("ours-", "torch-")):
             continue
@@ -142,6 +146,7 @@ def render(path, card):
         out.append(
             f"| {r['run']} | {fmt(r.get('batch'))} | {fmt(r.get('prompt_len'))} | {fmt(r.get('new_tokens'))} "
             f"| {fmt(r.get('rollout_s'), 2)} | {fmt(r.get('step_s'), 2)} | {fmt(r.get('train_tok_s'))} "
+            f"| {fmt(r.get('ref_s'), 2)} | {fmt(r.get('optimizer_state'))} "
             f"| {fmt(r.get('peak_gib'), 2)} | {fmt(r.get('smi_peak_gib'), 2)} | {yesno(r.get('grads_ok'))} "
             f"| {fmt(r.get('wall_s'))} | {st} |"
         )
