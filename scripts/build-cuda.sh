@@ -10,8 +10,9 @@
 # Output: target-cuda/ (separate from the CPU build) and dist/sharpen-cuda.xz.
 # Re-running reuses the downloaded wheels, the unpacked toolkit and the incremental build.
 #
-# Environment overrides: CUDA_CACHE (default <repo>/.cuda), PYTHON (default python3),
-# CUDA_COMPUTE_CAP (default 90: H100/H200), CARGO_BUILD_JOBS.
+# Environment overrides: CUDA_CACHE (default <repo>/.cuda), CUDA_TARGET_DIR (default
+# <repo>/target-cuda; another checkout's target-cuda reuses its compiled CUDA kernels),
+# PYTHON (default python3), CUDA_COMPUTE_CAP (default 90: H100/H200), CARGO_BUILD_JOBS.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +22,7 @@ UNPACK=$CACHE/toolkit-13.0
 ROOT=$UNPACK/nvidia/cu13
 STUBS=$ROOT/lib/stubs
 PYTHON=${PYTHON:-python3}
-TARGET_DIR=$REPO/target-cuda
+TARGET_DIR=${CUDA_TARGET_DIR:-$REPO/target-cuda}
 DIST=$REPO/dist
 
 # Exact versions: nvcc must be 13.0 (see above); the rest must match it.
@@ -145,6 +146,6 @@ xz -9 -T1 -c "$DIST/sharpen-cuda.tmp" >"$DIST/sharpen-cuda.xz.tmp"
 mv "$DIST/sharpen-cuda.xz.tmp" "$DIST/sharpen-cuda.xz"
 say "needed libraries: $(readelf -d "$DIST/sharpen-cuda.tmp" | grep NEEDED | grep -oE '\[[^]]+\]' | tr -d '[]' | tr '\n' ' ')"
 rm -f "$DIST/sharpen-cuda.tmp"
-printf '%-28s %12s bytes\n' "target-cuda/release/sharpen" "$(stat -c %s "$BIN")"
+printf '%-28s %12s bytes\n' "$(basename "$TARGET_DIR")/release/sharpen" "$(stat -c %s "$BIN")"
 printf '%-28s %12s bytes\n' "stripped" "$(xz -l --robot "$DIST/sharpen-cuda.xz" | awk '$1=="totals"{print $5}')"
 printf '%-28s %12s bytes\n' "dist/sharpen-cuda.xz" "$(stat -c %s "$DIST/sharpen-cuda.xz")"

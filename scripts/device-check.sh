@@ -11,7 +11,8 @@
 #
 # Environment: PYTHON (default python3; the baseline needs torch + transformers, skipped if
 # missing), SHARPEN_BIN (binary to use instead), SHAPES (space-separated names in configs/shapes),
-# BUDGET_S (seconds for all runs, default 480 on GPU), OUT (if set, results are copied there).
+# BUDGET_S (seconds for all runs, default 480 on GPU), OURS_ARGS (extra flags for `sharpen bench rl`,
+# e.g. "--profile"), OUT (if set, results are copied there).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -138,11 +139,12 @@ run() {
 
 run device "$T_DEVICE" "$BIN" bench device --fixtures tests/fixtures --device "$DEVICE" --json
 
+read -r -a ours_extra <<<"${OURS_ARGS:-}"
 common=(--device "$DEVICE" --dtype "$DTYPE" --batch "$BATCH" --prompt-len "$PROMPT" --new-tokens "$NEW" --micro-batch "$MB")
 for shape in "${SHAPE_LIST[@]}"; do
   cfg=configs/shapes/$shape.json
   [[ -f $cfg ]] || { note "$cfg missing"; continue; }
-  run "ours-$shape" "$T_OURS" "$BIN" bench rl --shape "$cfg" "${common[@]}" --json
+  run "ours-$shape" "$T_OURS" "$BIN" bench rl --shape "$cfg" "${common[@]}" --json "${ours_extra[@]}"
   if ((have_torch)); then
     run "torch-$shape" "$T_TORCH" "$PYTHON" scripts/bench_gpu_baseline.py --shape "$cfg" "${common[@]}" --seed 0
   else

@@ -134,9 +134,9 @@ def render(path, card):
         "level before the run (the stack's own number where nvidia-smi is absent)."
     )
     out.append("")
-    out.append("| run | batch | prompt | new | rollout s | step s | train tok/s | ref s | opt state | own peak GiB "
+    out.append("| run | batch | prompt | new | rollout s | step s | train tok/s | of it AdamW s | ref s | opt state | own peak GiB "
                "| smi peak GiB | grads_ok | wall s | status |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         if not r["run"].startswith(("ours-", "torch-")):
             continue
@@ -146,7 +146,7 @@ def render(path, card):
         out.append(
             f"| {r['run']} | {fmt(r.get('batch'))} | {fmt(r.get('prompt_len'))} | {fmt(r.get('new_tokens'))} "
             f"| {fmt(r.get('rollout_s'), 2)} | {fmt(r.get('step_s'), 2)} | {fmt(r.get('train_tok_s'))} "
-            f"| {fmt(r.get('ref_s'), 2)} | {fmt(r.get('optimizer_state'))} "
+            f"| {fmt(r.get('optimizer_s'), 2)} | {fmt(r.get('ref_s'), 2)} | {fmt(r.get('optimizer_state'))} "
             f"| {fmt(r.get('peak_gib'), 2)} | {fmt(r.get('smi_peak_gib'), 2)} | {yesno(r.get('grads_ok'))} "
             f"| {fmt(r.get('wall_s'))} | {st} |"
         )
