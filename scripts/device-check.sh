@@ -68,7 +68,12 @@ if [[ $mode == gpu ]]; then
     'import site; print("\n".join(site.getsitepackages()))' 2>/dev/null || true)
   libdirs=()
   for lib in libcuda.so.1 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudart.so.13 libnvrtc.so.13; do
-    found=$(find "${roots[@]}" -name "$lib" \( -type f -o -type l \) -print -quit 2>/dev/null || true)
+    # Never a link-time stub or a forward-compatibility driver in place of the real one.
+    found=$(find "${roots[@]}" -name "$lib" \( -type f -o -type l \) -not -path '*/stubs/*' \
+      -not -path '*/compat/*' -print -quit 2>/dev/null || true)
+    if [[ -z $found ]] && ldconfig -p 2>/dev/null | grep -q "$lib "; then
+      continue # the system's loader finds it without help
+    fi
     if [[ -n $found ]]; then
       libdirs+=("$(dirname "$found")")
     else
