@@ -12,7 +12,7 @@
 # Environment: PYTHON (default python3; the baseline needs torch + transformers, skipped if
 # missing), SHARPEN_BIN (binary to use instead), SHAPES (space-separated names in configs/shapes),
 # BUDGET_S (seconds for all runs, default 480 on GPU), OURS_ARGS (extra flags for `sharpen bench rl`,
-# e.g. "--profile"), OUT (if set, results are copied there).
+# default "--profile": also time the phases of one micro-batch), OUT (if set, results are copied there).
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -144,7 +144,7 @@ run() {
 
 run device "$T_DEVICE" "$BIN" bench device --fixtures tests/fixtures --device "$DEVICE" --json
 
-read -r -a ours_extra <<<"${OURS_ARGS:-}"
+read -r -a ours_extra <<<"${OURS_ARGS---profile}"
 common=(--device "$DEVICE" --dtype "$DTYPE" --batch "$BATCH" --prompt-len "$PROMPT" --new-tokens "$NEW" --micro-batch "$MB")
 for shape in "${SHAPE_LIST[@]}"; do
   cfg=configs/shapes/$shape.json

@@ -150,6 +150,19 @@ def render(path, card):
             f"| {fmt(r.get('peak_gib'), 2)} | {fmt(r.get('smi_peak_gib'), 2)} | {yesno(r.get('grads_ok'))} "
             f"| {fmt(r.get('wall_s'))} | {st} |"
         )
+    prof = [r for r in rows if r["run"].startswith("ours-") and r.get("micro_batch_phases_s")]
+    if prof:
+        out.append("")
+        out.append("### Ours: where one micro-batch's backward goes (`bench rl --profile`, seconds)")
+        out.append("")
+        out.append("| run | forward | head | layers | embedding | state GiB (estimate) |")
+        out.append("|---|---|---|---|---|---|")
+        for r in prof:
+            ph = r["micro_batch_phases_s"]
+            out.append(
+                f"| {r['run']} | {fmt(ph.get('forward'), 3)} | {fmt(ph.get('head'), 3)} | {fmt(ph.get('layers'), 3)} "
+                f"| {fmt(ph.get('embedding'), 3)} | {fmt(r.get('state_gib'), 1)} |"
+            )
     print("\n".join(out))
 
 
