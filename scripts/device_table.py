@@ -155,13 +155,14 @@ def render(path, card):
         out.append("")
         out.append("### Ours: where one micro-batch's backward goes (`bench rl --profile`, seconds)")
         out.append("")
-        out.append("| run | forward | head | layers | embedding | state GiB (estimate) |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| run | forward | head | layers | embedding | state GiB (estimate) | step s by micro-batch |")
+        out.append("|---|---|---|---|---|---|---|")
         for r in prof:
             ph = r["micro_batch_phases_s"]
             out.append(
                 f"| {r['run']} | {fmt(ph.get('forward'), 3)} | {fmt(ph.get('head'), 3)} | {fmt(ph.get('layers'), 3)} "
-                f"| {fmt(ph.get('embedding'), 3)} | {fmt(r.get('state_gib'), 1)} |"
+                f"| {fmt(ph.get('embedding'), 3)} | {fmt(r.get('state_gib'), 1)} "
+                f"| {', '.join(f'{k}: {v:.2f}' for k, v in (r.get('step_s_by_micro_batch') or {}).items())} |"
             )
     print("\n".join(out))
 

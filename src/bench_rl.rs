@@ -44,6 +44,9 @@ pub struct BenchRlArgs {
     /// Sequences per backward pass.
     #[arg(long, default_value_t = 8)]
     pub micro_batch: usize,
+    /// Further micro-batch sizes to time the same step with (comma-separated), after the main one.
+    #[arg(long, value_delimiter = ',')]
+    pub also_micro_batch: Vec<usize>,
     /// Layers per activation-checkpoint segment (0 = keep the whole graph).
     #[arg(long, default_value_t = 1)]
     pub activation_checkpoint: usize,
@@ -58,6 +61,10 @@ pub struct BenchRlArgs {
     /// weights count in the peak memory.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub reference: bool,
+    /// Also time a step with candle's composed differentiable ops and one more with the fused
+    /// kernels with attached backwards, side by side after the first (cold) step.
+    #[arg(long)]
+    pub compare_composed: bool,
     /// Also time the phases of one micro-batch's backward (forward, head, layers, embedding).
     #[arg(long)]
     pub profile: bool,
@@ -125,6 +132,35 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let step_s = t1.elapsed().as_secs_f64();
     let optimizer_s = t_opt.elapsed().as_secs_f64();
 
+    let mut by_mb = serde_json::Map::new();
+    by_mb.insert(a.micro_batch.to_string(), serde_json::json!(step_s));
+    for &mb in &a.also_micro_batch {
+        let t = Instant::now();
+        let (grads, _) = policy_gradient(&policy, &prompts, &batch, mb, opts)?;
+        let norm = grad_norm(&grads, opt.params())?;
+        opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
+        drop(grads);
+        dev.synchronize()?;
+        by_mb.insert(mb.to_string(), serde_json::json!(t.elapsed().as_secs_f64()));
+    }
+
+    // The composed ops, then the fused ones again: both after the first (cold) step.
+    let mut versus_composed = serde_json::Map::new();
+    if a.compare_composed {
+        for composed in [true, false] {
+            crate::model::use_composed_ops(composed);
+            let t = Instant::now();
+            let (grads, _) = policy_gradient(&policy, &prompts, &batch, a.micro_batch, opts)?;
+            let norm = grad_norm(&grads, opt.params())?;
+            opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
+            drop(grads);
+            dev.synchronize()?;
+            let key = if composed { "composed" } else { "fused" };
+            versus_composed.insert(key.into(), serde_json::json!(t.elapsed().as_secs_f64()));
+        }
+        crate::model::use_composed_ops(false);
+    }
+
     // Where a backward's time goes: one more micro-batch, each phase timed to completion.
     let mut phases = serde_json::Map::new();
     if a.profile {
@@ -160,7 +196,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "micro_batch": a.micro_batch,
         "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
         "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
-        "optimizer_s": optimizer_s, "micro_batch_phases_s": phases,
+        "optimizer_s": optimizer_s, "micro_batch_phases_s": phases, "step_s_by_micro_batch": by_mb, "warm_step_s": versus_composed,
         "peak_gib": peak, "state_gib": state_gib, "grad_norm": norm, "grads_ok": true,
     });
     if a.json {

@@ -62,7 +62,8 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     if a.problems > 0 {
         problems.truncate(a.problems);
     }
-    let (device, dtype) = crate::train_cmd::device("f32")?;
+    // bf16 on a GPU (as the policy trained there), f32 on the CPU.
+    let (device, dtype) = crate::train_cmd::device("bf16")?;
     let lm = LanguageModel::open(&a.model, &LoadOptions { dtype, device, trainable: false })
         .with_context(|| format!("loading {}", a.model.display()))?;
     let settings = EvalSettings {

@@ -53,6 +53,9 @@ pub struct SampleArgs {
     /// Compute dtype: f32 (CPU) or bf16 / f16 (GPU).
     #[arg(long, default_value = "f32")]
     pub dtype: String,
+    /// cpu, cuda or auto (the GPU when this binary has CUDA and one is present).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 /// The prompts of a JSONL file: each line a JSON string or an object with a "prompt" string.
@@ -87,7 +90,8 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         (None, Some(f)) => read_prompts(f)?,
         _ => bail!("give exactly one of --prompt and --prompts"),
     };
-    let opts = LoadOptions { dtype: parse_dtype(&a.dtype)?, ..LoadOptions::default() };
+    let opts =
+        LoadOptions { dtype: parse_dtype(&a.dtype)?, device: crate::device::select(&a.device)?, trainable: false };
     let lm = LanguageModel::open(&a.model, &opts).with_context(|| format!("loading {}", a.model.display()))?;
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {

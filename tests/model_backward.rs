@@ -98,3 +98,55 @@ fn logprobs_at_equal_the_full_log_softmax() {
         assert!(m.logprobs_at(&ids, &pads, &[(0, 8)], 4).is_err(), "the last position has no next token");
     }
 }
+
+/// The whole model's gradient against central finite differences of the loss along random
+/// directions in weight space (an independent reference for the fused ops' backwards).
+#[test]
+fn gradient_matches_finite_differences() {
+    use rand::{Rng, SeedableRng};
+    for name in ["llama", "qwen2", "qwen3"] {
+        let m = model(name);
+        let (ids, pads, w) = batch(m.config().vocab_size as u32);
+        let mut g = Grads::new();
+        m.weighted_logprob_backward(&ids, &pads, &w, BackwardOptions::default(), &mut g).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        for trial in 0..3 {
+            // A random direction over every weight, and the gradient's component along it.
+            let dirs: Vec<Tensor> = m
+                .named_vars()
+                .iter()
+                .map(|(_, v)| {
+                    let n = v.elem_count();
+                    let d: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                    Tensor::from_vec(d, v.shape(), &Device::Cpu).unwrap()
+                })
+                .collect();
+            let along: f64 = m
+                .named_vars()
+                .iter()
+                .zip(&dirs)
+                .map(|((_, v), d)| {
+                    (g.get(v.as_tensor()).unwrap() * d).unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() as f64
+                })
+                .sum();
+            let eps = 1e-3;
+            let loss_at = |t: f64| -> f64 {
+                let saved: Vec<Tensor> = m.named_vars().iter().map(|(_, v)| v.as_tensor().copy().unwrap()).collect();
+                for ((_, v), d) in m.named_vars().iter().zip(&dirs) {
+                    v.set(&(v.as_tensor() + (d * t).unwrap()).unwrap()).unwrap();
+                }
+                let lp = next_token_logprobs(&m.forward_infer(&ids, &pads).unwrap(), &ids).unwrap();
+                let (b, t_) = ids.dims2().unwrap();
+                let wt = Tensor::from_slice(&w, (b, t_ - 1), &Device::Cpu).unwrap();
+                let l = (lp * wt).unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() as f64;
+                for ((_, v), s) in m.named_vars().iter().zip(saved) {
+                    v.set(&s).unwrap();
+                }
+                l
+            };
+            let fd = (loss_at(eps) - loss_at(-eps)) / (2.0 * eps);
+            let rel = (fd - along).abs() / along.abs().max(1e-3);
+            assert!(rel < 1e-2, "{name} direction {trial}: finite difference {fd} vs gradient {along}");
+        }
+    }
+}

@@ -8,7 +8,7 @@ use super::linear::Linear;
 use super::norm::RmsNorm;
 use super::rope;
 use super::Path;
-use candle_core::{DType, Result, Tensor, D};
+use candle_core::{DType, Result, Tensor};
 
 pub struct Attention {
     pub(crate) q: Linear,
@@ -76,7 +76,7 @@ impl Attention {
             Path::Train => {
                 // Softmax in f32 as the reference does, whatever the compute dtype.
                 let dt = scores.dtype();
-                candle_nn::ops::softmax(&scores.to_dtype(DType::F32)?, D::Minus1)?.to_dtype(dt)?
+                super::fused::softmax(&scores.to_dtype(DType::F32)?)?.to_dtype(dt)?
             }
         };
         let out = probs.reshape((b, kvh, rep * t, l))?.matmul(&v)?;

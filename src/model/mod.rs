@@ -18,6 +18,7 @@ mod cache;
 pub mod config;
 mod decoder;
 pub mod error;
+mod fused;
 mod grads;
 mod linear;
 mod load;
@@ -34,13 +35,14 @@ pub use cache::KvCache;
 pub use config::{Arch, ModelConfig, RopeScaling};
 pub use decoder::{next_token_logprobs, Model};
 pub use error::ModelError;
+pub use fused::use_composed_ops;
 pub use grads::Grads;
 pub use load::{read_safetensors, safetensors_files, LoadOptions};
 
 /// Which implementation of each op a forward uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
-    /// Differentiable composed ops (candle's fused kernels have no backward).
+    /// Differentiable: the fused kernels with a backward attached (`fused`).
     Train,
     /// Fused kernels; no gradient.
     Infer,

@@ -52,19 +52,11 @@ impl Rope {
     }
 }
 
-/// Rotate x (B, H, T, head_dim). Training path: composed differentiable ops (candle's fused
-/// `rotary_emb::rope` has no backward and would cut the graph silently).
+/// Rotate x (B, H, T, head_dim) with the fused kernel; the training path attaches its backward
+/// (candle's `rotary_emb::rope` alone has none and would cut the graph silently).
 pub fn apply(x: &Tensor, cos: &Tensor, sin: &Tensor, path: Path) -> Result<Tensor> {
     match path {
         Path::Infer => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin),
-        Path::Train => {
-            let cos = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
-            let sin = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
-            let half = x.dim(D::Minus1)? / 2;
-            let x1 = x.narrow(D::Minus1, 0, half)?;
-            let x2 = x.narrow(D::Minus1, half, half)?;
-            let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
-            x.broadcast_mul(&cos)? + rotated.broadcast_mul(&sin)?
-        }
+        Path::Train => super::fused::rope(x, cos, sin),
     }
 }

@@ -1,0 +1,277 @@
+//! candle's fused kernels (RMSNorm, RoPE, softmax) with a backward.
+//!
+//! In candle 0.11 these kernels build their output without a backward op, so a graph through
+//! them is silently cut; the composed differentiable versions (`rms_norm_slow`, `rope_slow`,
+//! `softmax`) cost a dozen full-size kernels forward and more backward. Here the fused kernel
+//! runs on detached inputs (any device: candle ships it for the CPU and CUDA), and its output
+//! passes through a pass-through op whose backward is written in tensor ops:
+//!
+//! - RoPE is a rotation of each (x₁, x₂) pair by θ, so its backward is the rotation by −θ: the
+//!   same fused kernel with −sin;
+//! - softmax: ∂s = y ⊙ (g − Σ g⊙y);
+//! - RMSNorm y = w ⊙ x·r with r = (mean x² + ε)^−½: ∂w = Σ g⊙x·r over rows,
+//!   ∂x = r·(g⊙w − x·r²·mean(g⊙w⊙x)), in f32.
+//!
+//! The pass-through costs one copy of the output (a custom op must return fresh storage).
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static COMPOSED: AtomicBool = AtomicBool::new(false);
+
+/// Use candle's composed differentiable ops on the training path instead of the fused kernels
+/// (a reference for benchmarks, and a way around a device where a fused kernel misbehaves).
+pub fn use_composed_ops(on: bool) {
+    COMPOSED.store(on, Ordering::Relaxed);
+}
+
+fn composed() -> bool {
+    COMPOSED.load(Ordering::Relaxed)
+}
+
+fn check_fresh(l: &Layout) -> Result<()> {
+    if !l.is_contiguous() || l.start_offset() != 0 {
+        candle_core::bail!("pass-through expects a fresh contiguous output")
+    }
+    Ok(())
+}
+
+/// Forward: a copy of the second argument. Backward: rotate the gradient back.
+struct RopeBackward {
+    cos: Tensor,
+    sin: Tensor,
+}
+
+impl CustomOp2 for RopeBackward {
+    fn name(&self) -> &'static str {
+        "rope-backward"
+    }
+
+    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, y: &CpuStorage, ly: &Layout) -> Result<(CpuStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        y: &candle_core::CudaStorage,
+        ly: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let gx = candle_nn::rotary_emb::rope(&g.contiguous()?, &self.cos, &self.sin.neg()?)?;
+        Ok((Some(gx), None))
+    }
+}
+
+/// RoPE in the rotate-half layout: x (B, H, T, D), cos/sin (B, T, D/2) contiguous.
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    if composed() {
+        let c = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
+        let s = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
+        let half = x.dim(D::Minus1)? / 2;
+        let (x1, x2) = (x.narrow(D::Minus1, 0, half)?, x.narrow(D::Minus1, half, half)?);
+        let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+        return x.broadcast_mul(&c)? + rotated.broadcast_mul(&s)?;
+    }
+    let y = candle_nn::rotary_emb::rope(&x.detach().contiguous()?, cos, sin)?;
+    if !x.track_op() {
+        return Ok(y);
+    }
+    x.apply_op2(&y, RopeBackward { cos: cos.clone(), sin: sin.clone() })
+}
+
+struct SoftmaxBackward;
+
+impl CustomOp2 for SoftmaxBackward {
+    fn name(&self) -> &'static str {
+        "softmax-backward"
+    }
+
+    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, y: &CpuStorage, ly: &Layout) -> Result<(CpuStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        y: &candle_core::CudaStorage,
+        ly: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    fn bwd(&self, _s: &Tensor, y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let dot = (g * y)?.sum_keepdim(D::Minus1)?;
+        Ok((Some((y * g.broadcast_sub(&dot)?)?), None))
+    }
+}
+
+/// Softmax over the last axis.
+pub fn softmax(s: &Tensor) -> Result<Tensor> {
+    if composed() {
+        return candle_nn::ops::softmax(s, D::Minus1);
+    }
+    let y = candle_nn::ops::softmax_last_dim(&s.detach().contiguous()?)?;
+    if !s.track_op() {
+        return Ok(y);
+    }
+    s.apply_op2(&y, SoftmaxBackward)
+}
+
+struct RmsNormBackward {
+    eps: f64,
+}
+
+impl CustomOp3 for RmsNormBackward {
+    fn name(&self) -> &'static str {
+        "rms-norm-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+        y: &CpuStorage,
+        ly: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    #[cfg(feature = "cuda")]
+    fn cuda_fwd(
+        &self,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        _: &candle_core::CudaStorage,
+        _: &Layout,
+        y: &candle_core::CudaStorage,
+        ly: &Layout,
+    ) -> Result<(candle_core::CudaStorage, Shape)> {
+        check_fresh(ly)?;
+        Ok((y.try_clone(ly)?, ly.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _y: &Tensor,
+        _res: &Tensor,
+        g: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (dt, wdt) = (x.dtype(), w.dtype());
+        let x = x.to_dtype(DType::F32)?;
+        let g = g.to_dtype(DType::F32)?;
+        let w = w.to_dtype(DType::F32)?;
+        let r = (x.sqr()?.mean_keepdim(D::Minus1)? + self.eps)?.sqrt()?.recip()?;
+        let xhat = x.broadcast_mul(&r)?;
+        let rows = xhat.elem_count() / xhat.dim(D::Minus1)?;
+        let n = xhat.dim(D::Minus1)?;
+        let gw = (&g * &xhat)?.reshape((rows, n))?.sum(0)?;
+        let gxhat = g.broadcast_mul(&w)?;
+        let proj = (&gxhat * &xhat)?.mean_keepdim(D::Minus1)?;
+        let gx = (gxhat - xhat.broadcast_mul(&proj)?)?.broadcast_mul(&r)?;
+        Ok((Some(gx.to_dtype(dt)?), Some(gw.to_dtype(wdt)?), None))
+    }
+}
+
+/// RMSNorm over the last axis with weight `w`.
+pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
+    if composed() {
+        return candle_nn::ops::rms_norm_slow(x, w, eps as f32);
+    }
+    let y = candle_nn::ops::rms_norm(&x.detach().contiguous()?, &w.detach(), eps as f32)?;
+    if !x.track_op() && !w.track_op() {
+        return Ok(y);
+    }
+    x.apply_op3(w, &y, RmsNormBackward { eps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    fn max_rel(a: &Tensor, b: &Tensor) -> f32 {
+        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap();
+        d / b.abs().unwrap().max_all().unwrap().to_scalar::<f32>().unwrap().max(1e-12)
+    }
+
+    /// Values and gradients (for a random upstream gradient) against candle's composed ops.
+    fn compare(
+        fused: impl Fn(&Tensor) -> Result<Tensor>,
+        composed: impl Fn(&Tensor) -> Result<Tensor>,
+        shape: &[usize],
+        what: &str,
+    ) {
+        let dev = Device::Cpu;
+        let x = Var::from_tensor(&Tensor::randn(0f32, 1.5, shape, &dev).unwrap()).unwrap();
+        let g = Tensor::randn(0f32, 1.0, shape, &dev).unwrap();
+        let (a, b) = (fused(x.as_tensor()).unwrap(), composed(x.as_tensor()).unwrap());
+        assert!(max_rel(&a, &b) < 1e-5, "{what}: values differ by {}", max_rel(&a, &b));
+        let ga = (a * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let gb = (b * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let (ga, gb) = (ga.get(x.as_tensor()).unwrap(), gb.get(x.as_tensor()).unwrap());
+        assert!(max_rel(ga, gb) < 1e-5, "{what}: gradients differ by {}", max_rel(ga, gb));
+    }
+
+    #[test]
+    fn rope_matches_the_composed_rotation() {
+        let dev = Device::Cpu;
+        let angles = Tensor::randn(0f32, 2.0, (2, 5, 4), &dev).unwrap();
+        let (cos, sin) = (angles.cos().unwrap(), angles.sin().unwrap());
+        let slow = |x: &Tensor| {
+            let c = Tensor::cat(&[&cos, &cos], D::Minus1)?.unsqueeze(1)?;
+            let s = Tensor::cat(&[&sin, &sin], D::Minus1)?.unsqueeze(1)?;
+            let (x1, x2) = (x.narrow(D::Minus1, 0, 4)?, x.narrow(D::Minus1, 4, 4)?);
+            let rot = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
+            x.broadcast_mul(&c)? + rot.broadcast_mul(&s)?
+        };
+        compare(|x| rope(x, &cos, &sin), slow, &[2, 3, 5, 8], "rope");
+    }
+
+    #[test]
+    fn softmax_matches_the_composed_softmax() {
+        compare(softmax, |x| candle_nn::ops::softmax(x, D::Minus1), &[3, 4, 7], "softmax");
+    }
+
+    #[test]
+    fn rms_norm_matches_the_composed_norm_in_both_arguments() {
+        let dev = Device::Cpu;
+        let w = Var::from_tensor(&Tensor::randn(1f32, 0.3, 6, &dev).unwrap()).unwrap();
+        compare(
+            |x| rms_norm(x, w.as_tensor(), 1e-5),
+            |x| candle_nn::ops::rms_norm_slow(x, w.as_tensor(), 1e-5),
+            &[2, 3, 6],
+            "rms_norm",
+        );
+        let x = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
+        let g = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
+        let ga = (rms_norm(&x, w.as_tensor(), 1e-5).unwrap() * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let slow = candle_nn::ops::rms_norm_slow(&x, w.as_tensor(), 1e-5).unwrap();
+        let gb = (slow * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let d = max_rel(ga.get(w.as_tensor()).unwrap(), gb.get(w.as_tensor()).unwrap());
+        assert!(d < 1e-5, "rms_norm weight gradient differs by {d}");
+    }
+
+    #[test]
+    fn untracked_inputs_build_no_graph() {
+        let x = Tensor::randn(0f32, 1.0, (2, 3), &Device::Cpu).unwrap();
+        assert!(!softmax(&x).unwrap().track_op());
+    }
+}
