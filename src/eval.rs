@@ -102,23 +102,12 @@ pub fn evaluate(
 }
 
 fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalResult> {
+    let samples: Vec<ProblemSamples> = per_problem
+        .iter()
+        .map(|p| ProblemSamples { gold: Some(p.gold.clone()), correct: p.correct, answers: p.answers.clone() })
+        .collect();
+    let (pass, maj) = pass_and_maj(&samples, s.n, &s.ks, s.seed)?;
     let m = per_problem.len().max(1) as f64;
-    let (mut pass, mut maj) = (BTreeMap::new(), BTreeMap::new());
-    for &k in s.ks.iter().filter(|&&k| k >= 1 && k <= s.n) {
-        let (mut p_sum, mut m_sum) = (0.0, 0.0);
-        for (j, pr) in per_problem.iter().enumerate() {
-            p_sum += pass_at_k(s.n, pr.correct, k)?;
-            let answers = canonical(&pr.answers);
-            let rewards: Vec<f64> = answers
-                .iter()
-                .map(|a| a.as_ref().map_or(0.0, |a| f64::from(u8::from(verify::is_equiv(a, &pr.gold)))))
-                .collect();
-            let counts = AnswerCounts::from_samples(&answers, &rewards)?;
-            m_sum += maj_at_k(&counts, k, PAPER_SUBSETS, s.seed ^ (j as u64))?.0;
-        }
-        pass.insert(k.to_string(), p_sum / m);
-        maj.insert(k.to_string(), m_sum / m);
-    }
     let mean_length = per_problem.iter().map(|p| p.mean_length).sum::<f64>() / m;
     Ok(EvalResult {
         problems: per_problem.len(),
@@ -128,6 +117,47 @@ fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalRe
         mean_length,
         per_problem,
     })
+}
+
+/// What pass@k and maj@k need of one problem's n samples.
+pub struct ProblemSamples {
+    /// The reference answer (None: no answer to vote for, so maj@k is 0).
+    pub gold: Option<String>,
+    /// Samples the verifier accepted.
+    pub correct: usize,
+    /// Each sample's extracted answer.
+    pub answers: Vec<Option<String>>,
+}
+
+/// Mean unbiased pass@k and maj@k over problems, for each k in `ks` with 1 ≤ k ≤ n, keyed by k
+/// as a string (the run log's form). maj@k draws seeded subsets where exact enumeration is too big.
+pub fn pass_and_maj(
+    problems: &[ProblemSamples],
+    n: usize,
+    ks: &[usize],
+    seed: u64,
+) -> Result<(BTreeMap<String, f64>, BTreeMap<String, f64>)> {
+    let m = problems.len().max(1) as f64;
+    let (mut pass, mut maj) = (BTreeMap::new(), BTreeMap::new());
+    for &k in ks.iter().filter(|&&k| k >= 1 && k <= n) {
+        let (mut p_sum, mut m_sum) = (0.0, 0.0);
+        for (j, pr) in problems.iter().enumerate() {
+            p_sum += pass_at_k(n, pr.correct, k)?;
+            let answers = canonical(&pr.answers);
+            let rewards: Vec<f64> = answers
+                .iter()
+                .map(|a| match (a, &pr.gold) {
+                    (Some(a), Some(g)) => f64::from(u8::from(verify::is_equiv(a, g))),
+                    _ => 0.0,
+                })
+                .collect();
+            let counts = AnswerCounts::from_samples(&answers, &rewards)?;
+            m_sum += maj_at_k(&counts, k, PAPER_SUBSETS, seed ^ (j as u64))?.0;
+        }
+        pass.insert(k.to_string(), p_sum / m);
+        maj.insert(k.to_string(), m_sum / m);
+    }
+    Ok((pass, maj))
 }
 
 #[cfg(test)]

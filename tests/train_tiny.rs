@@ -210,3 +210,32 @@ fn bf16_with_f32_masters_learns_and_resumes_exactly() {
     );
     assert_eq!(x, y, "the f32 masters differ after resume");
 }
+
+/// With eval_samples > 0 the run log gets Eval records (pass@k, maj@k, length) before the first
+/// step, every eval_every steps and after the last — what `sharpen check`'s pass@k prediction reads.
+#[test]
+fn in_run_evaluation_writes_eval_records() {
+    let t = task(Some(7));
+    let policy = load(true);
+    let reference = load(false);
+    let cfg = config("evals", &["steps=4", "eval_samples=4", "eval_every=2", "eval_ks=[1, 2, 4, 8]"]);
+    let models = Models {
+        policy: &policy,
+        reference: &reference,
+        eos_ids: vec![EOS],
+        checkpoint_files: vec![],
+        name: "t".into(),
+    };
+    train(&cfg, &models, &t, Some(&t), false, &mut |_| {}).unwrap();
+    let log = sharpen::analysis::runlog::RunLog::read(&cfg.out_dir.join("log.jsonl")).unwrap();
+    assert_eq!(log.evals.iter().map(|e| e.step).collect::<Vec<_>>(), vec![0, 2, 4]);
+    for e in &log.evals {
+        assert_eq!((e.problems, e.samples_per_problem), (2, 4));
+        let keys: Vec<&str> = e.pass_at_k.keys().map(String::as_str).collect();
+        assert_eq!(keys, vec!["1", "2", "4"], "k = 8 exceeds the 4 samples");
+        let p: Vec<f64> = ["1", "2", "4"].iter().map(|k| e.pass_at_k[*k]).collect();
+        assert!(p.iter().all(|x| (0.0..=1.0).contains(x)) && p[0] <= p[1] && p[1] <= p[2], "{p:?}");
+        assert!(e.maj_at_k.values().all(|&m| m == 0.0), "a task without answers has nothing to vote for");
+        assert!(e.mean_length > 0.0);
+    }
+}

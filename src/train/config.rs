@@ -59,6 +59,14 @@ pub struct TrainConfig {
     /// Samples per validation problem.
     pub val_samples: usize,
     pub checkpoint_every: u64,
+    /// Samples per validation problem for the in-run evaluation (pass@k, maj@k as Eval records
+    /// of the run log, before the first step, every `eval_every` steps and after the last);
+    /// 0 = none.
+    pub eval_samples: usize,
+    /// Steps between in-run evaluations (0 = only before the first and after the last step).
+    pub eval_every: u64,
+    /// The k of pass@k and maj@k (those above eval_samples are skipped).
+    pub eval_ks: Vec<usize>,
     pub seed: u64,
     pub out_dir: PathBuf,
     /// Compute dtype: "f32" (CPU) or "bf16" (GPU; f32 master weights live in the optimizer).
@@ -105,6 +113,9 @@ impl Default for TrainConfig {
             val_every: 20,
             val_samples: 1,
             checkpoint_every: 20,
+            eval_samples: 0,
+            eval_every: 0,
+            eval_ks: vec![1, 2, 4, 8, 16],
             seed: 0,
             out_dir: PathBuf::from("runs/default"),
             dtype: "f32".into(),

@@ -69,6 +69,13 @@ impl Task for MathTask<'_> {
         let text = self.lm.tokenizer.decode(response, true).unwrap_or_default();
         crate::verify::task_reward(&response_text(&text, self.style), &self.problems[i].gold)
     }
+    fn answer(&self, _i: usize, response: &[u32]) -> Option<String> {
+        let text = self.lm.tokenizer.decode(response, true).unwrap_or_default();
+        crate::verify::extract_answer(&response_text(&text, self.style))
+    }
+    fn gold(&self, i: usize) -> Option<String> {
+        Some(self.problems[i].gold.clone())
+    }
 }
 
 /// Problems named by a spec: `synthetic` (the arithmetic task; `count` problems at

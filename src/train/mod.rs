@@ -29,7 +29,9 @@ use optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary};
+use sharpen_analysis::runlog::{
+    EvalRecord, LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary,
+};
 use std::path::PathBuf;
 use std::time::Instant;
 pub use task::Task;
@@ -87,6 +89,15 @@ pub fn train(
     }
 
     let start = Instant::now();
+    let eval_on = |done: u64| {
+        cfg.eval_samples > 0
+            && val_task.is_some()
+            && (done == 0 || done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0))
+    };
+    if state.step == 0 && eval_on(0) {
+        let val = val_task.expect("checked by eval_on");
+        log.write(&Record::Eval(evaluate(models.policy, &models.eos_ids, val, cfg, 0, 0.0)?))?;
+    }
     let mut records = Vec::new();
     for step in state.step..cfg.steps {
         // 1. Sample a Group of K responses for each of P prompts.
@@ -126,6 +137,11 @@ pub fn train(
 
         state.step = step + 1;
         state.adam_t = opt.t;
+        if eval_on(state.step) {
+            let val = val_task.expect("checked by eval_on");
+            let wall = start.elapsed().as_secs_f64();
+            log.write(&Record::Eval(evaluate(models.policy, &models.eos_ids, val, cfg, state.step, wall)?))?;
+        }
         if state.step == cfg.steps || (cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0) {
             checkpoint::save(&cfg.out_dir, "last", models.policy, &opt, &state, &models.checkpoint_files)?;
         }
@@ -226,6 +242,59 @@ pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConf
     Ok(if count == 0 { 0.0 } else { total / count as f64 })
 }
 
+/// pass@k, maj@k and mean length of the policy after `done` steps on the validation problems,
+/// `eval_samples` each, from a fixed seed (evaluations differ only by the policy).
+fn evaluate(
+    policy: &Model,
+    eos_ids: &[u32],
+    val: &dyn Task,
+    cfg: &TrainConfig,
+    done: u64,
+    wall: f64,
+) -> Result<EvalRecord> {
+    let n = cfg.eval_samples;
+    let count = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let per_call = (cfg.prompts_per_step * cfg.samples_per_prompt / n).max(1);
+    let ids: Vec<usize> = (0..count).collect();
+    let (mut problems, mut tokens) = (Vec::with_capacity(count), 0usize);
+    for (c, chunk) in ids.chunks(per_call).enumerate() {
+        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
+        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
+        let params = SamplingParams {
+            max_new_tokens: max_new.max(1),
+            temperature: cfg.temperature,
+            top_p: cfg.top_p,
+            greedy: false,
+            ignore_eos: false,
+            seed: step_seed(cfg.seed, u64::MAX / 3),
+            stream_offset: (c * per_call * n) as u64,
+            sampler: Sampler::Auto,
+        };
+        let out = rollout::sample(policy, &prompts, n, eos_ids, &params)?;
+        for (j, &i) in chunk.iter().enumerate() {
+            let mine: Vec<&Rollout> = out.iter().filter(|r| r.prompt_index == j).collect();
+            tokens += mine.iter().map(|r| r.tokens.len()).sum::<usize>();
+            problems.push(crate::eval::ProblemSamples {
+                gold: val.gold(i),
+                correct: mine.iter().filter(|r| val.score(i, &r.tokens) > 0.5).count(),
+                answers: mine.iter().map(|r| val.answer(i, &r.tokens)).collect(),
+            });
+        }
+    }
+    let (pass_at_k, maj_at_k) = crate::eval::pass_and_maj(&problems, n, &cfg.eval_ks, cfg.seed)?;
+    Ok(EvalRecord {
+        step: done,
+        dataset: cfg.val_data.clone(),
+        problems: count,
+        samples_per_problem: n,
+        pass_at_k,
+        maj_at_k,
+        mean_length: tokens as f64 / (count * n).max(1) as f64,
+        wall_time_s: wall,
+    })
+}
+
 fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {
     let config = match serde_json::to_value(cfg)? {
         serde_json::Value::Object(m) => m.into_iter().collect(),
@@ -277,7 +346,8 @@ fn truncate_log(path: &std::path::Path, next_step: u64) -> Result<()> {
         for s in log.steps.into_iter().filter(|s| s.step < next_step) {
             w.write(&Record::Step(s))?;
         }
-        for e in log.evals.into_iter().filter(|e| e.step < next_step) {
+        // An evaluation after step s is written before the checkpoint of step s: it belongs to it.
+        for e in log.evals.into_iter().filter(|e| e.step <= next_step) {
             w.write(&Record::Eval(e))?;
         }
     }

@@ -11,4 +11,13 @@ pub trait Task {
     fn prompt(&self, i: usize) -> &[u32];
     /// Task reward r ∈ [0, 1] of a response (generated token ids, EOS included if generated).
     fn score(&self, i: usize, response: &[u32]) -> f64;
+    /// The answer a response gives (for maj@k votes); None when it gives none or the task has
+    /// no notion of one.
+    fn answer(&self, _i: usize, _response: &[u32]) -> Option<String> {
+        None
+    }
+    /// The reference answer of problem `i`, if the task has one.
+    fn gold(&self, _i: usize) -> Option<String> {
+        None
+    }
 }
