@@ -37,8 +37,10 @@ pub struct BenchRlArgs {
     /// Samples per prompt (the RLOO group).
     #[arg(long, default_value_t = 8)]
     pub group: usize,
+    /// Tokens per (random) prompt.
     #[arg(long, default_value_t = 128)]
     pub prompt_len: usize,
+    /// Tokens sampled per sequence (EOS ignored, so every row runs to the end).
     #[arg(long, default_value_t = 256)]
     pub new_tokens: usize,
     /// Sequences per backward pass.
@@ -68,9 +70,10 @@ pub struct BenchRlArgs {
     /// Also time the phases of one micro-batch's backward (forward, head, layers, embedding).
     #[arg(long)]
     pub profile: bool,
+    /// Seed of the random weights, prompts, samples and rewards.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Print one JSON line instead of a table.
+    /// Print one JSON line instead of indented JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -26,7 +26,8 @@ pub enum Command {
     Data(DataArgs),
     /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
     Sample(crate::sample_cmd::SampleArgs),
-    /// Speed benchmarks on a real model (compare with scripts/bench_baseline.py).
+    /// Speed and device checks: sampling and training on a real model (vs scripts/bench_baseline.py),
+    /// an RLOO step at a paper model's shape, correctness on a device (scripts/device-check.sh).
     #[command(subcommand)]
     Bench(crate::bench_cmd::BenchCommand),
     /// Train a model with RLOO under one regime (task reward, sharpening, tempered, tilted).
