@@ -13,6 +13,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod evaluate;
 pub mod group;
 pub mod loss;
 pub mod math_task;
@@ -29,9 +30,7 @@ use optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sharpen_analysis::runlog::{
-    EvalRecord, LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary,
-};
+use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary};
 use std::path::PathBuf;
 use std::time::Instant;
 pub use task::Task;
@@ -89,14 +88,8 @@ pub fn train(
     }
 
     let start = Instant::now();
-    let eval_on = |done: u64| {
-        cfg.eval_samples > 0
-            && val_task.is_some()
-            && (done == 0 || done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0))
-    };
-    if state.step == 0 && eval_on(0) {
-        let val = val_task.expect("checked by eval_on");
-        log.write(&Record::Eval(evaluate(models.policy, &models.eos_ids, val, cfg, 0, 0.0)?))?;
+    if let Some(val) = val_task.filter(|_| state.step == 0 && evaluate::due(cfg, 0)) {
+        log.write(&Record::Eval(evaluate::pass_at_k(models.policy, &models.eos_ids, val, cfg, 0, 0.0)?))?;
     }
     let mut records = Vec::new();
     for step in state.step..cfg.steps {
@@ -123,7 +116,7 @@ pub fn train(
 
         let mut rec = step_record(step, &batch, norm, norm > cfg.clip, lr, start.elapsed().as_secs_f64());
         if let Some(val) = val_task.filter(|_| cfg.val_every > 0 && (step + 1) % cfg.val_every == 0) {
-            let acc = validate(models.policy, &models.eos_ids, val, cfg)?;
+            let acc = evaluate::validate(models.policy, &models.eos_ids, val, cfg)?;
             rec.val_accuracy = Some(acc);
             if state.best_val.is_none_or(|(b, _)| acc > b) {
                 state.best_val = Some((acc, step));
@@ -137,10 +130,9 @@ pub fn train(
 
         state.step = step + 1;
         state.adam_t = opt.t;
-        if eval_on(state.step) {
-            let val = val_task.expect("checked by eval_on");
+        if let Some(val) = val_task.filter(|_| evaluate::due(cfg, state.step)) {
             let wall = start.elapsed().as_secs_f64();
-            log.write(&Record::Eval(evaluate(models.policy, &models.eos_ids, val, cfg, state.step, wall)?))?;
+            log.write(&Record::Eval(evaluate::pass_at_k(models.policy, &models.eos_ids, val, cfg, state.step, wall)?))?;
         }
         if state.step == cfg.steps || (cfg.checkpoint_every > 0 && state.step % cfg.checkpoint_every == 0) {
             checkpoint::save(&cfg.out_dir, "last", models.policy, &opt, &state, &models.checkpoint_files)?;
@@ -212,87 +204,6 @@ fn reference_logprobs(
         out.extend(loss::sequence_logprobs(reference, &loss::pack(&p, &r, reference.device())?, cfg.head_chunk)?);
     }
     Ok(out)
-}
-
-/// Mean task reward of `val_samples` samples per validation problem, from a fixed seed so that
-/// successive validations differ only by the policy.
-pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConfig) -> Result<f64> {
-    let n = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
-    let ids: Vec<usize> = (0..n).collect();
-    let (mut total, mut count) = (0.0, 0usize);
-    for (c, chunk) in ids.chunks(cfg.prompts_per_step.max(1)).enumerate() {
-        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
-        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
-        let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
-        let params = SamplingParams {
-            max_new_tokens: max_new.max(1),
-            temperature: cfg.temperature,
-            top_p: cfg.top_p,
-            greedy: false,
-            ignore_eos: false,
-            seed: step_seed(cfg.seed, u64::MAX / 2),
-            stream_offset: (c * cfg.prompts_per_step * cfg.val_samples.max(1)) as u64,
-            sampler: Sampler::Auto,
-        };
-        for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
-            total += val.score(chunk[r.prompt_index], &r.tokens);
-            count += 1;
-        }
-    }
-    Ok(if count == 0 { 0.0 } else { total / count as f64 })
-}
-
-/// pass@k, maj@k and mean length of the policy after `done` steps on the validation problems,
-/// `eval_samples` each, from a fixed seed (evaluations differ only by the policy).
-fn evaluate(
-    policy: &Model,
-    eos_ids: &[u32],
-    val: &dyn Task,
-    cfg: &TrainConfig,
-    done: u64,
-    wall: f64,
-) -> Result<EvalRecord> {
-    let n = cfg.eval_samples;
-    let count = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
-    let per_call = (cfg.prompts_per_step * cfg.samples_per_prompt / n).max(1);
-    let ids: Vec<usize> = (0..count).collect();
-    let (mut problems, mut tokens) = (Vec::with_capacity(count), 0usize);
-    for (c, chunk) in ids.chunks(per_call).enumerate() {
-        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
-        let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
-        let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
-        let params = SamplingParams {
-            max_new_tokens: max_new.max(1),
-            temperature: cfg.temperature,
-            top_p: cfg.top_p,
-            greedy: false,
-            ignore_eos: false,
-            seed: step_seed(cfg.seed, u64::MAX / 3),
-            stream_offset: (c * per_call * n) as u64,
-            sampler: Sampler::Auto,
-        };
-        let out = rollout::sample(policy, &prompts, n, eos_ids, &params)?;
-        for (j, &i) in chunk.iter().enumerate() {
-            let mine: Vec<&Rollout> = out.iter().filter(|r| r.prompt_index == j).collect();
-            tokens += mine.iter().map(|r| r.tokens.len()).sum::<usize>();
-            problems.push(crate::eval::ProblemSamples {
-                gold: val.gold(i),
-                correct: mine.iter().filter(|r| val.score(i, &r.tokens) > 0.5).count(),
-                answers: mine.iter().map(|r| val.answer(i, &r.tokens)).collect(),
-            });
-        }
-    }
-    let (pass_at_k, maj_at_k) = crate::eval::pass_and_maj(&problems, n, &cfg.eval_ks, cfg.seed)?;
-    Ok(EvalRecord {
-        step: done,
-        dataset: cfg.val_data.clone(),
-        problems: count,
-        samples_per_problem: n,
-        pass_at_k,
-        maj_at_k,
-        mean_length: tokens as f64 / (count * n).max(1) as f64,
-        wall_time_s: wall,
-    })
 }
 
 fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {

@@ -1,0 +1,92 @@
+//! Measuring the policy during a run: validation accuracy (every `val_every` steps, which also
+//! picks the `best` checkpoint) and the in-run evaluation (pass@k, maj@k and length as the run
+//! log's Eval records, before the first step, every `eval_every` steps and after the last).
+
+use super::config::TrainConfig;
+use super::{step_seed, Task};
+use crate::model::Model;
+use crate::rollout::{self, Rollout, Sampler, SamplingParams};
+use anyhow::Result;
+use sharpen_analysis::runlog::EvalRecord;
+
+/// Whether the in-run evaluation runs after `done` steps.
+pub fn due(cfg: &TrainConfig, done: u64) -> bool {
+    cfg.eval_samples > 0 && (done == 0 || done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0))
+}
+
+/// The run's sampling settings for measuring (EOS ends a response, whatever training does),
+/// from a fixed seed so that successive measurements differ only by the policy.
+fn sampling(cfg: &TrainConfig, prompts: &[Vec<u32>], seed: u64, stream_offset: usize) -> SamplingParams {
+    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
+    SamplingParams {
+        max_new_tokens: max_new.max(1),
+        temperature: cfg.temperature,
+        top_p: cfg.top_p,
+        greedy: false,
+        ignore_eos: false,
+        seed,
+        stream_offset: stream_offset as u64,
+        sampler: Sampler::Auto,
+    }
+}
+
+/// Mean task reward of `val_samples` samples per validation problem, from a fixed seed so that
+/// successive validations differ only by the policy.
+pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConfig) -> Result<f64> {
+    let n = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let ids: Vec<usize> = (0..n).collect();
+    let (mut total, mut count) = (0.0, 0usize);
+    for (c, chunk) in ids.chunks(cfg.prompts_per_step.max(1)).enumerate() {
+        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
+        let offset = c * cfg.prompts_per_step * cfg.val_samples.max(1);
+        let params = sampling(cfg, &prompts, step_seed(cfg.seed, u64::MAX / 2), offset);
+        for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
+            total += val.score(chunk[r.prompt_index], &r.tokens);
+            count += 1;
+        }
+    }
+    Ok(if count == 0 { 0.0 } else { total / count as f64 })
+}
+
+/// pass@k, maj@k and mean length of the policy after `done` steps on the validation problems,
+/// `eval_samples` each, from a fixed seed (evaluations differ only by the policy).
+pub fn pass_at_k(
+    policy: &Model,
+    eos_ids: &[u32],
+    val: &dyn Task,
+    cfg: &TrainConfig,
+    done: u64,
+    wall: f64,
+) -> Result<EvalRecord> {
+    let n = cfg.eval_samples;
+    let count = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let per_call = (cfg.prompts_per_step * cfg.samples_per_prompt / n).max(1);
+    let ids: Vec<usize> = (0..count).collect();
+    let (mut problems, mut tokens) = (Vec::with_capacity(count), 0usize);
+    for (c, chunk) in ids.chunks(per_call).enumerate() {
+        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
+        let params = sampling(cfg, &prompts, step_seed(cfg.seed, u64::MAX / 3), c * per_call * n);
+        let out = rollout::sample(policy, &prompts, n, eos_ids, &params)?;
+        for (j, &i) in chunk.iter().enumerate() {
+            let mine: Vec<&Rollout> = out.iter().filter(|r| r.prompt_index == j).collect();
+            tokens += mine.iter().map(|r| r.tokens.len()).sum::<usize>();
+            problems.push(crate::eval::ProblemSamples {
+                gold: val.gold(i),
+                correct: mine.iter().filter(|r| val.score(i, &r.tokens) > 0.5).count(),
+                answers: mine.iter().map(|r| val.answer(i, &r.tokens)).collect(),
+            });
+        }
+    }
+    let (pass_at_k, maj_at_k) = crate::eval::pass_and_maj(&problems, n, &cfg.eval_ks, cfg.seed)?;
+    Ok(EvalRecord {
+        step: done,
+        dataset: cfg.val_data.clone(),
+        problems: count,
+        samples_per_problem: n,
+        pass_at_k,
+        maj_at_k,
+        mean_length: tokens as f64 / (count * n).max(1) as f64,
+        wall_time_s: wall,
+    })
+}
