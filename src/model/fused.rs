@@ -37,15 +37,19 @@ fn check_fresh(l: &Layout) -> Result<()> {
     Ok(())
 }
 
-/// Forward: a copy of the second argument. Backward: rotate the gradient back.
-struct RopeBackward {
-    cos: Tensor,
-    sin: Tensor,
+/// The upstream gradient → the gradient of the op's input, given the input and the output.
+type Grad = Box<dyn Fn(&Tensor, &Tensor, &Tensor) -> Result<Tensor> + Send + Sync>;
+
+/// Forward: a copy of the second argument (the fused kernel's output). Backward: `grad` for
+/// the first argument (the kernel's input); none for the output, which is detached.
+struct Attach {
+    name: &'static str,
+    grad: Grad,
 }
 
-impl CustomOp2 for RopeBackward {
+impl CustomOp2 for Attach {
     fn name(&self) -> &'static str {
-        "rope-backward"
+        self.name
     }
 
     fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, y: &CpuStorage, ly: &Layout) -> Result<(CpuStorage, Shape)> {
@@ -65,9 +69,8 @@ impl CustomOp2 for RopeBackward {
         Ok((y.try_clone(ly)?, ly.shape().clone()))
     }
 
-    fn bwd(&self, _x: &Tensor, _y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let gx = candle_nn::rotary_emb::rope(&g.contiguous()?, &self.cos, &self.sin.neg()?)?;
-        Ok((Some(gx), None))
+    fn bwd(&self, x: &Tensor, y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        Ok((Some((self.grad)(x, y, g)?), None))
     }
 }
 
@@ -85,37 +88,9 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
     if !x.track_op() {
         return Ok(y);
     }
-    x.apply_op2(&y, RopeBackward { cos: cos.clone(), sin: sin.clone() })
-}
-
-struct SoftmaxBackward;
-
-impl CustomOp2 for SoftmaxBackward {
-    fn name(&self) -> &'static str {
-        "softmax-backward"
-    }
-
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, y: &CpuStorage, ly: &Layout) -> Result<(CpuStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
-    }
-
-    #[cfg(feature = "cuda")]
-    fn cuda_fwd(
-        &self,
-        _: &candle_core::CudaStorage,
-        _: &Layout,
-        y: &candle_core::CudaStorage,
-        ly: &Layout,
-    ) -> Result<(candle_core::CudaStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
-    }
-
-    fn bwd(&self, _s: &Tensor, y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let dot = (g * y)?.sum_keepdim(D::Minus1)?;
-        Ok((Some((y * g.broadcast_sub(&dot)?)?), None))
-    }
+    let (cos, sin) = (cos.clone(), sin.clone());
+    let grad: Grad = Box::new(move |_, _, g| candle_nn::rotary_emb::rope(&g.contiguous()?, &cos, &sin.neg()?));
+    x.apply_op2(&y, Attach { name: "rope-backward", grad })
 }
 
 /// Softmax over the last axis.
@@ -127,7 +102,8 @@ pub fn softmax(s: &Tensor) -> Result<Tensor> {
     if !s.track_op() {
         return Ok(y);
     }
-    s.apply_op2(&y, SoftmaxBackward)
+    let grad: Grad = Box::new(|_, y, g| y * g.broadcast_sub(&(g * y)?.sum_keepdim(D::Minus1)?)?);
+    s.apply_op2(&y, Attach { name: "softmax-backward", grad })
 }
 
 struct RmsNormBackward {
