@@ -150,7 +150,7 @@ def render(path, card):
             f"| {fmt(r.get('peak_gib'), 2)} | {fmt(r.get('smi_peak_gib'), 2)} | {yesno(r.get('grads_ok'))} "
             f"| {fmt(r.get('wall_s'))} | {st} |"
         )
-    prof = [r for r in rows if r["run"].startswith("ours-") and r.get("micro_batch_phases_s")]
+    prof = [r for r in rows if r["run"].startswith("ours-") and (r.get("micro_batch_phases_s") or r.get("extras_error"))]
     if prof:
         out.append("")
         out.append("### Ours: where one micro-batch's backward goes (`bench rl --profile`, seconds)")
@@ -162,7 +162,8 @@ def render(path, card):
             out.append(
                 f"| {r['run']} | {fmt(ph.get('forward'), 3)} | {fmt(ph.get('head'), 3)} | {fmt(ph.get('layers'), 3)} "
                 f"| {fmt(ph.get('embedding'), 3)} | {fmt(r.get('state_gib'), 1)} "
-                f"| {', '.join(f'{k}: {v:.2f}' for k, v in (r.get('step_s_by_micro_batch') or {}).items())} |"
+                f"| {', '.join(f'{k}: {v:.2f}' for k, v in (r.get('step_s_by_micro_batch') or {}).items())}"
+                f"{' (extras failed: ' + r['extras_error'][:80].replace('|', '/') + ')' if r.get('extras_error') else ''} |"
             )
     print("\n".join(out))
 

@@ -16,6 +16,7 @@ use candle_core::{DType, Device};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Map};
 use sharpen_toy::Regime;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -125,59 +126,52 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let batch = score_groups(rollouts, &task, &zeros, &Regime::task_reward(), a.group);
     let opts = BackwardOptions { checkpoint_every: a.activation_checkpoint, head_chunk: a.head_chunk };
 
-    let t1 = Instant::now();
-    let (grads, _) = policy_gradient(&policy, &prompts, &batch, a.micro_batch, opts)?;
-    let norm = grad_norm(&grads, opt.params())?;
-    let t_opt = Instant::now();
-    opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
-    drop(grads);
-    dev.synchronize()?;
-    let step_s = t1.elapsed().as_secs_f64();
-    let optimizer_s = t_opt.elapsed().as_secs_f64();
-
-    let mut by_mb = serde_json::Map::new();
-    by_mb.insert(a.micro_batch.to_string(), serde_json::json!(step_s));
-    for &mb in &a.also_micro_batch {
+    // One RLOO step's backward and AdamW update, timed to completion on the device.
+    let mut rl_step = |mb: usize| -> Result<(f64, f64, f64)> {
         let t = Instant::now();
         let (grads, _) = policy_gradient(&policy, &prompts, &batch, mb, opts)?;
         let norm = grad_norm(&grads, opt.params())?;
+        let t_opt = Instant::now();
         opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
         drop(grads);
         dev.synchronize()?;
-        by_mb.insert(mb.to_string(), serde_json::json!(t.elapsed().as_secs_f64()));
-    }
+        Ok((t.elapsed().as_secs_f64(), t_opt.elapsed().as_secs_f64(), norm))
+    };
+    let (step_s, optimizer_s, norm) = rl_step(a.micro_batch)?;
 
-    // The composed ops, then the fused ones again: both after the first (cold) step.
-    let mut versus_composed = serde_json::Map::new();
-    if a.compare_composed {
-        for composed in [true, false] {
-            crate::model::use_composed_ops(composed);
-            let t = Instant::now();
-            let (grads, _) = policy_gradient(&policy, &prompts, &batch, a.micro_batch, opts)?;
-            let norm = grad_norm(&grads, opt.params())?;
-            opt.step(&grads, 1e-6, clip_scale(norm, 1.0))?;
-            drop(grads);
-            dev.synchronize()?;
-            let key = if composed { "composed" } else { "fused" };
-            versus_composed.insert(key.into(), serde_json::json!(t.elapsed().as_secs_f64()));
+    // Extras, each after the first (cold) step. A failure here (say, out of memory at a bigger
+    // micro-batch) is reported in the output instead of losing the main numbers.
+    let (mut by_mb, mut versus_composed, mut phases) = (Map::new(), Map::new(), Map::new());
+    by_mb.insert(a.micro_batch.to_string(), json!(step_s));
+    let mut extras = || -> Result<()> {
+        for &mb in &a.also_micro_batch {
+            by_mb.insert(mb.to_string(), json!(rl_step(mb)?.0));
         }
-        crate::model::use_composed_ops(false);
-    }
-
-    // Where a backward's time goes: one more micro-batch, each phase timed to completion.
-    let mut phases = serde_json::Map::new();
-    if a.profile {
-        profile::enable(true);
-        let mb = a.micro_batch.max(1);
-        let chunk = batch.chunks(mb).find(|c| c.iter().any(|s| s.advantage != 0.0)).unwrap_or(&batch[..0]);
-        if !chunk.is_empty() {
-            policy_gradient(&policy, &prompts, chunk, mb, opts)?;
+        if a.compare_composed {
+            // The composed ops, then the fused ones again.
+            for composed in [true, false] {
+                crate::model::use_composed_ops(composed);
+                let s = rl_step(a.micro_batch);
+                crate::model::use_composed_ops(false);
+                versus_composed.insert(if composed { "composed" } else { "fused" }.into(), json!(s?.0));
+            }
         }
-        profile::enable(false);
-        for (p, s) in profile::seconds() {
-            phases.insert(p.to_string(), serde_json::json!(s));
+        if a.profile {
+            // Where a backward's time goes: one more micro-batch, each phase timed to completion.
+            let mb = a.micro_batch.max(1);
+            if let Some(chunk) = batch.chunks(mb).find(|c| c.iter().any(|s| s.advantage != 0.0)) {
+                profile::enable(true);
+                let r = policy_gradient(&policy, &prompts, chunk, mb, opts);
+                profile::enable(false);
+                r?;
+                for (p, s) in profile::seconds() {
+                    phases.insert(p.to_string(), json!(s));
+                }
+            }
         }
-    }
+        Ok(())
+    };
+    let extras_error = extras().err().map(|e| format!("{e:#}"));
 
     let mut ref_s = None;
     if let Some(r) = &reference {
@@ -193,13 +187,14 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
 
     let seq_tokens = a.batch * (a.prompt_len + a.new_tokens);
     let state_gib = state_bytes(params, dtype, state_dtype, a.reference) as f64 / (1u64 << 30) as f64;
-    let line = serde_json::json!({
+    let line = json!({
         "stack": "sharpen", "shape": shape, "device": device_name(&dev), "dtype": format!("{dtype:?}").to_lowercase(),
         "params": params, "optimizer_state": format!("{state_dtype:?}").to_lowercase(),
         "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "micro_batch": a.micro_batch,
         "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
         "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
-        "optimizer_s": optimizer_s, "micro_batch_phases_s": phases, "step_s_by_micro_batch": by_mb, "warm_step_s": versus_composed,
+        "optimizer_s": optimizer_s, "micro_batch_phases_s": phases, "step_s_by_micro_batch": by_mb,
+        "warm_step_s": versus_composed, "extras_error": extras_error,
         "peak_gib": peak, "state_gib": state_gib, "grad_norm": norm, "grads_ok": true,
     });
     if a.json {
