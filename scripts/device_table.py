@@ -113,9 +113,12 @@ def render(path, card):
         o, p = one("ours", s), one("torch", s)
         cells = [s]
         ok_o, ok_p = status(o) is None, status(p) is None
-        cells.append(fmt(o["rollout_tok_s"]) if ok_o else status(o))
-        cells.append(fmt(p["rollout_tok_s"]) if ok_p else status(p))
-        cells.append(f"{o['rollout_tok_s'] / p['rollout_tok_s']:.2f}×" if ok_o and ok_p else "-")
+        # A run whose step failed still reports its rollout.
+        ro = o.get("rollout_tok_s") if o else None
+        rp = p.get("rollout_tok_s") if p else None
+        cells.append(fmt(ro) if ro is not None else status(o))
+        cells.append(fmt(rp) if rp is not None else status(p))
+        cells.append(f"{ro / rp:.2f}×" if ro and rp else "-")
         cells.append(fmt(o["step_s"], 2) if ok_o else status(o))
         cells.append(fmt(p["step_s"], 2) if ok_p else status(p))
         cells.append(f"{p['step_s'] / o['step_s']:.2f}×" if ok_o and ok_p else "-")

@@ -137,12 +137,18 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         dev.synchronize()?;
         Ok((t.elapsed().as_secs_f64(), t_opt.elapsed().as_secs_f64(), norm))
     };
-    let (step_s, optimizer_s, norm) = rl_step(a.micro_batch)?;
+    // A failed step (say, out of memory) still reports the rollout it measured.
+    let (step_s, optimizer_s, norm, step_error) = match rl_step(a.micro_batch) {
+        Ok((s, o, n)) => (Some(s), Some(o), Some(n), None),
+        Err(e) => (None, None, None, Some(format!("{e:#}"))),
+    };
 
     // Extras, each after the first (cold) step. A failure here (say, out of memory at a bigger
     // micro-batch) is reported in the output instead of losing the main numbers.
     let (mut by_mb, mut versus_composed, mut phases) = (Map::new(), Map::new(), Map::new());
-    by_mb.insert(a.micro_batch.to_string(), json!(step_s));
+    if let Some(t) = step_s {
+        by_mb.insert(a.micro_batch.to_string(), json!(t));
+    }
     let mut extras = || -> Result<()> {
         for &mb in &a.also_micro_batch {
             by_mb.insert(mb.to_string(), json!(rl_step(mb)?.0));
@@ -171,10 +177,10 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         }
         Ok(())
     };
-    let extras_error = extras().err().map(|e| format!("{e:#}"));
+    let extras_error = if step_error.is_none() { extras().err().map(|e| format!("{e:#}")) } else { None };
 
     let mut ref_s = None;
-    if let Some(r) = &reference {
+    if let Some(r) = reference.as_ref().filter(|_| step_error.is_none()) {
         let t2 = Instant::now();
         for mb in batch.chunks(a.micro_batch.max(1)) {
             let p: Vec<&[u32]> = mb.iter().map(|s| prompts[s.rollout.prompt_index].as_slice()).collect();
@@ -187,22 +193,28 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
 
     let seq_tokens = a.batch * (a.prompt_len + a.new_tokens);
     let state_gib = state_bytes(params, dtype, state_dtype, a.reference) as f64 / (1u64 << 30) as f64;
-    let line = json!({
+    let mut line = json!({
         "stack": "sharpen", "shape": shape, "device": device_name(&dev), "dtype": format!("{dtype:?}").to_lowercase(),
         "params": params, "optimizer_state": format!("{state_dtype:?}").to_lowercase(),
         "batch": a.batch, "prompt_len": a.prompt_len, "new_tokens": a.new_tokens, "micro_batch": a.micro_batch,
         "rollout_s": rollout_s, "rollout_tok_s": (a.batch * a.new_tokens) as f64 / rollout_s,
-        "step_s": step_s, "train_tok_s": seq_tokens as f64 / step_s, "ref_s": ref_s,
+        "step_s": step_s, "train_tok_s": step_s.map(|s| seq_tokens as f64 / s), "ref_s": ref_s,
         "optimizer_s": optimizer_s, "micro_batch_phases_s": phases, "step_s_by_micro_batch": by_mb,
         "warm_step_s": versus_composed, "extras_error": extras_error,
-        "peak_gib": peak, "state_gib": state_gib, "grad_norm": norm, "grads_ok": true,
+        "peak_gib": peak, "state_gib": state_gib, "grad_norm": norm, "grads_ok": step_error.is_none(),
     });
+    if let Some(e) = &step_error {
+        line["error"] = json!(format!("the RLOO step failed: {e}"));
+    }
     if a.json {
         println!("{line}");
     } else {
         println!("{}", serde_json::to_string_pretty(&line)?);
     }
-    Ok(())
+    match step_error {
+        Some(e) => anyhow::bail!("the RLOO step failed: {e}"),
+        None => Ok(()),
+    }
 }
 
 /// Bytes that live through a whole step, per DESIGN's mixed-precision recipe: the weights in
