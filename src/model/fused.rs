@@ -22,12 +22,15 @@ static COMPOSED: AtomicBool = AtomicBool::new(false);
 
 /// Use candle's composed differentiable ops on the training path instead of the fused kernels
 /// (a reference for benchmarks, and a way around a device where a fused kernel misbehaves).
+/// Setting the environment variable `SHARPEN_COMPOSED_OPS=1` does the same for a whole run.
 pub fn use_composed_ops(on: bool) {
     COMPOSED.store(on, Ordering::Relaxed);
 }
 
 fn composed() -> bool {
+    static FROM_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     COMPOSED.load(Ordering::Relaxed)
+        || *FROM_ENV.get_or_init(|| std::env::var("SHARPEN_COMPOSED_OPS").is_ok_and(|v| v == "1"))
 }
 
 fn check_fresh(l: &Layout) -> Result<()> {
