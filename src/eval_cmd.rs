@@ -27,12 +27,8 @@ pub struct EvalArgs {
     /// Cap on response tokens.
     #[arg(long, default_value_t = 1024)]
     pub max_tokens: usize,
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f64,
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub sampling: crate::rollout::SamplingFlags,
     /// Evaluate only the first N problems (0 = all).
     #[arg(long, default_value_t = 0)]
     pub problems: usize,
@@ -58,7 +54,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         bail!("need n >= 1 and every k in 1..=n (n = {}, k = {:?})", a.n, a.k);
     }
     let count = if a.problems > 0 { a.problems } else { 100 };
-    let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.seed)?;
+    let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.sampling.seed)?;
     if a.problems > 0 {
         problems.truncate(a.problems);
     }
@@ -70,9 +66,9 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         n: a.n,
         ks: a.k.clone(),
         max_new_tokens: a.max_tokens,
-        temperature: a.temperature,
-        top_p: a.top_p,
-        seed: a.seed,
+        temperature: a.sampling.temperature,
+        top_p: a.sampling.top_p,
+        seed: a.sampling.seed,
         batch_rows: a.batch_rows,
         prompt_style: match a.prompt_style {
             StyleArg::Cot => PromptStyle::Cot,

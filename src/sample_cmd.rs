@@ -29,15 +29,8 @@ pub struct SampleArgs {
     /// Cap on generated tokens per sample.
     #[arg(long, default_value_t = 256)]
     pub max_tokens: usize,
-    /// Softmax temperature (> 0).
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f64,
-    /// Nucleus sampling mass in (0, 1]; 1 = whole vocabulary.
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
-    /// Seed of every random draw.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub sampling: crate::rollout::SamplingFlags,
     /// Take the most likely token at every step (ignores temperature and top-p).
     #[arg(long)]
     pub greedy: bool,
@@ -96,11 +89,11 @@ pub fn run(a: &SampleArgs) -> Result<()> {
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {
         max_new_tokens: a.max_tokens,
-        temperature: a.temperature,
-        top_p: a.top_p,
+        temperature: a.sampling.temperature,
+        top_p: a.sampling.top_p,
         greedy: a.greedy,
         ignore_eos: a.ignore_eos,
-        seed: a.seed,
+        seed: a.sampling.seed,
         stream_offset: 0,
         sampler: crate::rollout::Sampler::Auto,
     };

@@ -2,12 +2,10 @@
 //! softmax(l/T), its nucleus is the sorted scan's, its log-probabilities are the model's own,
 //! and whole rollouts with it are reproducible and independent of the batch around a row.
 
-use candle_core::{Device, IndexOp, Tensor};
+use candle_core::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sharpen::model::{next_token_logprobs, LoadOptions, Model};
 use sharpen::rollout::{nucleus_mask, pick_on_device, sample, Sampler, SamplingParams};
-use std::path::PathBuf;
 
 fn uniforms(b: usize, v: usize, seed: u64) -> Tensor {
     let mut g = ChaCha8Rng::seed_from_u64(seed);
@@ -102,14 +100,8 @@ fn top_p_draws_follow_the_renormalised_nucleus() {
     check_frequencies(&logits, &SamplingParams { top_p: 0.8, ..SamplingParams::default() }, &want, 40_000);
 }
 
-fn model(name: &str) -> Model {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("tiny-{name}"));
-    Model::load(&d, &LoadOptions::default()).unwrap()
-}
-
-fn prompts() -> Vec<Vec<u32>> {
-    vec![vec![5, 9, 33, 2, 17, 40, 41], vec![12], vec![60, 3, 3]]
-}
+mod common;
+use common::{assert_logprobs_are_the_models_own, model, prompts};
 
 #[test]
 fn device_sampler_rollouts_are_the_models_and_reproducible() {
@@ -129,16 +121,7 @@ fn device_sampler_rollouts_are_the_models_and_reproducible() {
     // A row alone draws what it drew inside the batch (row 0 of stream 0).
     let alone = sample(&m, &prompts()[..1], 1, &[], &p).unwrap();
     assert_eq!(alone[0].tokens, a[0].tokens);
-    for r in &a {
-        let pr = &prompts()[r.prompt_index];
-        let seq: Vec<u32> = pr.iter().chain(&r.tokens).copied().collect();
-        let ids = Tensor::new(seq.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
-        let lp = next_token_logprobs(&m.forward_train(&ids, &[0]).unwrap(), &ids).unwrap();
-        let want = lp.i(0).unwrap().narrow(0, pr.len() - 1, r.tokens.len()).unwrap().to_vec1::<f32>().unwrap();
-        for (x, y) in r.logprobs.iter().zip(&want) {
-            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
-        }
-    }
+    assert_logprobs_are_the_models_own(&m, &prompts(), &a);
 }
 
 #[test]

@@ -3,18 +3,11 @@
 //! distribution itself.
 
 use candle_core::{Device, IndexOp, Tensor};
-use sharpen::model::{next_token_logprobs, LoadOptions, Model};
+use sharpen::model::Model;
 use sharpen::rollout::{sample, SamplingParams, StopReason};
-use std::path::PathBuf;
 
-fn model(name: &str) -> Model {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("tiny-{name}"));
-    Model::load(&d, &LoadOptions::default()).unwrap()
-}
-
-fn prompts() -> Vec<Vec<u32>> {
-    vec![vec![5, 9, 33, 2, 17, 40, 41], vec![12], vec![60, 3, 3]]
-}
+mod common;
+use common::{assert_logprobs_are_the_models_own, model, prompts};
 
 fn params(greedy: bool, max_new_tokens: usize, seed: u64) -> SamplingParams {
     SamplingParams { greedy, max_new_tokens, seed, ignore_eos: true, ..SamplingParams::default() }
@@ -48,16 +41,7 @@ fn logprobs_are_the_models_own() {
     let m = model("qwen3");
     let out = sample(&m, &prompts(), 2, &[], &params(false, 12, 7)).unwrap();
     assert_eq!(out.len(), 6);
-    for r in &out {
-        let p = &prompts()[r.prompt_index];
-        let seq: Vec<u32> = p.iter().chain(&r.tokens).copied().collect();
-        let ids = Tensor::new(seq.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
-        let lp = next_token_logprobs(&m.forward_train(&ids, &[0]).unwrap(), &ids).unwrap();
-        let want = lp.i(0).unwrap().narrow(0, p.len() - 1, r.tokens.len()).unwrap().to_vec1::<f32>().unwrap();
-        for (a, b) in r.logprobs.iter().zip(&want) {
-            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
-        }
-    }
+    assert_logprobs_are_the_models_own(&m, &prompts(), &out);
 }
 
 #[test]

@@ -9,13 +9,13 @@
 //! - RoPE is a rotation of each (x₁, x₂) pair by θ, so its backward is the rotation by −θ: the
 //!   same fused kernel with −sin;
 //! - softmax: ∂s = y ⊙ (g − Σ g⊙y);
-//! - RMSNorm y = w ⊙ x·r with r = (mean x² + ε)^−½: ∂w = Σ g⊙x·r over rows,
-//!   ∂x = r·(g⊙w − x·r²·mean(g⊙w⊙x)), in f32.
+//! - RMSNorm x̂ = x·r with r = (mean x² + ε)^−½: ∂x = r·(g − x̂·mean(g⊙x̂)) in f32; the weight
+//!   multiplies x̂ afterwards as an ordinary op.
 //!
 //! The pass-through costs one copy of the output (a custom op must return fresh storage).
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp2, CustomOp3, DType, Layout, Result, Shape, Tensor, D};
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static COMPOSED: AtomicBool = AtomicBool::new(false);
@@ -33,11 +33,12 @@ fn composed() -> bool {
         || *FROM_ENV.get_or_init(|| std::env::var("SHARPEN_COMPOSED_OPS").is_ok_and(|v| v == "1"))
 }
 
-fn check_fresh(l: &Layout) -> Result<()> {
-    if !l.is_contiguous() || l.start_offset() != 0 {
+/// The pass-through's forward on any backend: a copy of the fused kernel's fresh output.
+fn copy_output<S: BackendStorage>(y: &S, ly: &Layout) -> Result<(S, Shape)> {
+    if !ly.is_contiguous() || ly.start_offset() != 0 {
         candle_core::bail!("pass-through expects a fresh contiguous output")
     }
-    Ok(())
+    Ok((y.try_clone(ly)?, ly.shape().clone()))
 }
 
 /// The upstream gradient → the gradient of the op's input, given the input and the output.
@@ -56,8 +57,7 @@ impl CustomOp2 for Attach {
     }
 
     fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, y: &CpuStorage, ly: &Layout) -> Result<(CpuStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
+        copy_output(y, ly)
     }
 
     #[cfg(feature = "cuda")]
@@ -68,8 +68,7 @@ impl CustomOp2 for Attach {
         y: &candle_core::CudaStorage,
         ly: &Layout,
     ) -> Result<(candle_core::CudaStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
+        copy_output(y, ly)
     }
 
     fn bwd(&self, x: &Tensor, y: &Tensor, _res: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
@@ -109,76 +108,30 @@ pub fn softmax(s: &Tensor) -> Result<Tensor> {
     s.apply_op2(&y, Attach { name: "softmax-backward", grad })
 }
 
-struct RmsNormBackward {
-    eps: f64,
-}
-
-impl CustomOp3 for RmsNormBackward {
-    fn name(&self) -> &'static str {
-        "rms-norm-backward"
-    }
-
-    fn cpu_fwd(
-        &self,
-        _: &CpuStorage,
-        _: &Layout,
-        _: &CpuStorage,
-        _: &Layout,
-        y: &CpuStorage,
-        ly: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
-    }
-
-    #[cfg(feature = "cuda")]
-    fn cuda_fwd(
-        &self,
-        _: &candle_core::CudaStorage,
-        _: &Layout,
-        _: &candle_core::CudaStorage,
-        _: &Layout,
-        y: &candle_core::CudaStorage,
-        ly: &Layout,
-    ) -> Result<(candle_core::CudaStorage, Shape)> {
-        check_fresh(ly)?;
-        Ok((y.try_clone(ly)?, ly.shape().clone()))
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _y: &Tensor,
-        _res: &Tensor,
-        g: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (dt, wdt) = (x.dtype(), w.dtype());
-        let x = x.to_dtype(DType::F32)?;
-        let g = g.to_dtype(DType::F32)?;
-        let w = w.to_dtype(DType::F32)?;
-        let r = (x.sqr()?.mean_keepdim(D::Minus1)? + self.eps)?.sqrt()?.recip()?;
-        let xhat = x.broadcast_mul(&r)?;
-        let rows = xhat.elem_count() / xhat.dim(D::Minus1)?;
-        let n = xhat.dim(D::Minus1)?;
-        let gw = (&g * &xhat)?.reshape((rows, n))?.sum(0)?;
-        let gxhat = g.broadcast_mul(&w)?;
-        let proj = (&gxhat * &xhat)?.mean_keepdim(D::Minus1)?;
-        let gx = (gxhat - xhat.broadcast_mul(&proj)?)?.broadcast_mul(&r)?;
-        Ok((Some(gx.to_dtype(dt)?), Some(gw.to_dtype(wdt)?), None))
-    }
-}
-
-/// RMSNorm over the last axis with weight `w`.
+/// RMSNorm over the last axis with weight `w`: the fused kernel normalises (with a unit weight),
+/// and the weight multiplies after it as an ordinary differentiable op — rounding like
+/// transformers, which casts the normalised x to the model dtype before the weight.
 pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
     if composed() {
         return candle_nn::ops::rms_norm_slow(x, w, eps as f32);
     }
-    let y = candle_nn::ops::rms_norm(&x.detach().contiguous()?, &w.detach(), eps as f32)?;
-    if !x.track_op() && !w.track_op() {
-        return Ok(y);
-    }
-    x.apply_op3(w, &y, RmsNormBackward { eps })
+    let ones = Tensor::ones(w.shape(), w.dtype(), w.device())?;
+    let xhat = candle_nn::ops::rms_norm(&x.detach().contiguous()?, &ones, eps as f32)?;
+    let xhat = if x.track_op() {
+        // ∂x = r·(g − x̂·mean(g⊙x̂)), r = (mean x² + ε)^−½, in f32.
+        let grad: Grad = Box::new(move |x, _, g| {
+            let dt = x.dtype();
+            let (x, g) = (x.to_dtype(DType::F32)?, g.to_dtype(DType::F32)?);
+            let r = (x.sqr()?.mean_keepdim(D::Minus1)? + eps)?.sqrt()?.recip()?;
+            let xhat = x.broadcast_mul(&r)?;
+            let proj = (&g * &xhat)?.mean_keepdim(D::Minus1)?;
+            (g - xhat.broadcast_mul(&proj)?)?.broadcast_mul(&r)?.to_dtype(dt)
+        });
+        x.apply_op2(&xhat, Attach { name: "rms-norm-backward", grad })?
+    } else {
+        xhat
+    };
+    xhat.broadcast_mul(w)
 }
 
 #[cfg(test)]
