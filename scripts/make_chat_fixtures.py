@@ -2,14 +2,27 @@
 """Render the chat templates of tests/fixtures/chat/*.jinja with Hugging Face transformers' own
 Jinja environment and write the expected texts to tests/fixtures/chat/expected.json.
 
-`strftime_now` is passed as undefined: sharpen leaves it undefined so that prompts do not
-depend on the date (the Llama-3 template then uses its fixed fallback date).
+transformers' own `strftime_now` (datetime.now().strftime) runs with the clock frozen at NOW_UNIX
+(UTC), which each template's entry records so that the test renders at the same instant.
 Run from the repository root:  python scripts/make_chat_fixtures.py
 """
+import datetime as _dt
 import json
 import os
-import jinja2
+from transformers.utils import chat_template_utils
 from transformers.utils.chat_template_utils import _compile_jinja_template
+
+# 2026-03-05 12:00 UTC: a one-digit day shows the zero padding of "%d".
+NOW_UNIX = 1772712000
+
+
+class _FrozenDatetime(_dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return _dt.datetime.fromtimestamp(NOW_UNIX, _dt.timezone.utc).replace(tzinfo=tz)
+
+
+chat_template_utils.datetime = _FrozenDatetime
 
 DIR = os.path.join("tests", "fixtures", "chat")
 SPECIAL = {
@@ -38,12 +51,11 @@ def main():
         cases = []
         for messages, gen in CONVERSATIONS:
             try:
-                text = tmpl.render(messages=messages, add_generation_prompt=gen, bos_token=bos, eos_token=eos,
-                                   strftime_now=jinja2.Undefined())
+                text = tmpl.render(messages=messages, add_generation_prompt=gen, bos_token=bos, eos_token=eos)
                 cases.append({"messages": messages, "add_generation_prompt": gen, "text": text})
             except Exception as e:  # raise_exception in the template
                 cases.append({"messages": messages, "add_generation_prompt": gen, "error": str(e)})
-        out[name] = {"bos_token": bos, "eos_token": eos, "cases": cases}
+        out[name] = {"bos_token": bos, "eos_token": eos, "now_unix": NOW_UNIX, "cases": cases}
     with open(os.path.join(DIR, "expected.json"), "w") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -123,7 +123,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     // Random 0/1 task rewards; the task-reward regime's leave-one-out advantages.
     let task: Vec<f64> = rollouts.iter().map(|_| f64::from(u8::from(rng.gen_bool(0.5)))).collect();
     let zeros = vec![0.0; rollouts.len()];
-    let batch = score_groups(rollouts, &task, &zeros, &Regime::task_reward(), a.group);
+    let batch = score_groups(rollouts, &task, &zeros, &zeros, &Regime::task_reward(), a.group);
     let opts = BackwardOptions { checkpoint_every: a.activation_checkpoint, head_chunk: a.head_chunk };
 
     // One RLOO step's backward and AdamW update, timed to completion on the device.

@@ -6,7 +6,7 @@ use crate::lm::LanguageModel;
 use crate::rollout::{sample, SamplingParams};
 use crate::train::math_task::{encode_problem, response_text, PromptStyle};
 use crate::verify;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use serde::Serialize;
 use sharpen_analysis::metrics::{maj_at_k, pass_at_k, AnswerCounts, PAPER_SUBSETS};
 use std::collections::BTreeMap;
@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 pub struct EvalSettings {
     pub n: usize,
     pub ks: Vec<usize>,
+    /// Cap on prompt + response tokens per row (the authors evaluate with 2048; 8192 for AIME).
+    pub max_tokens: usize,
+    /// A further cap on response tokens (0 = none).
     pub max_new_tokens: usize,
     pub temperature: f64,
     pub top_p: f64,
@@ -73,8 +76,17 @@ pub fn evaluate(
     for (c, chunk) in problems.chunks(per_call).enumerate() {
         let prompts =
             chunk.iter().map(|p| encode_problem(lm, &p.problem, s.prompt_style)).collect::<Result<Vec<_>>>()?;
+        if let Some((p, ids)) = chunk.iter().zip(&prompts).find(|(_, ids)| ids.len() >= s.max_tokens) {
+            bail!(
+                "problem {}: its prompt has {} tokens, no room for a response under --max-tokens {}",
+                p.id,
+                ids.len(),
+                s.max_tokens
+            );
+        }
         let params = SamplingParams {
-            max_new_tokens: s.max_new_tokens,
+            max_new_tokens: if s.max_new_tokens > 0 { s.max_new_tokens } else { s.max_tokens },
+            max_total_tokens: s.max_tokens,
             temperature: s.temperature,
             top_p: s.top_p,
             greedy: false,
@@ -168,6 +180,7 @@ mod tests {
         EvalSettings {
             n,
             ks,
+            max_tokens: 2048,
             max_new_tokens: 1,
             temperature: 1.0,
             top_p: 1.0,

@@ -24,9 +24,12 @@ pub struct EvalArgs {
     /// The k of pass@k and maj@k.
     #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
     pub k: Vec<usize>,
-    /// Cap on response tokens.
-    #[arg(long, default_value_t = 1024)]
+    /// Cap on prompt + response tokens, per problem (the authors': 2048; 8192 for AIME).
+    #[arg(long, default_value_t = 2048)]
     pub max_tokens: usize,
+    /// A further cap on response tokens (0 = none beyond --max-tokens).
+    #[arg(long, default_value_t = 0)]
+    pub max_new_tokens: usize,
     #[command(flatten)]
     pub sampling: crate::rollout::SamplingFlags,
     /// Evaluate only the first N problems (0 = all).
@@ -65,7 +68,8 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let settings = EvalSettings {
         n: a.n,
         ks: a.k.clone(),
-        max_new_tokens: a.max_tokens,
+        max_tokens: a.max_tokens,
+        max_new_tokens: a.max_new_tokens,
         temperature: a.sampling.temperature,
         top_p: a.sampling.top_p,
         seed: a.sampling.seed,

@@ -89,6 +89,7 @@ pub fn run(a: &SampleArgs) -> Result<()> {
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {
         max_new_tokens: a.max_tokens,
+        max_total_tokens: 0,
         temperature: a.sampling.temperature,
         top_p: a.sampling.top_p,
         greedy: a.greedy,

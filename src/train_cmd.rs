@@ -4,7 +4,7 @@ use crate::lm::LanguageModel;
 use crate::model::LoadOptions;
 use crate::train::config::TrainConfig;
 use crate::train::math_task::{problems_from_spec, MathTask};
-use crate::train::{self, Models};
+use crate::train::{self, Models, Task};
 use anyhow::{Context, Result};
 use candle_core::{DType, Device};
 use clap::Args;
@@ -64,6 +64,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     };
 
+    // Every prompt must leave room for a response under max_tokens: say so now, not mid-run.
+    for (name, task) in std::iter::once(("training", &train_task)).chain(val_task.as_ref().map(|t| ("validation", t))) {
+        if let Some(i) = (0..task.len()).find(|&i| cfg.response_budget(task.prompt(i).len()).is_err()) {
+            let len = task.prompt(i).len();
+            anyhow::bail!(
+                "{name} problem {i}: its prompt has {len} tokens, no room for a response under max_tokens = {}",
+                cfg.max_tokens
+            );
+        }
+    }
     let checkpoint_files = ["config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"]
         .iter()
         .map(|f| cfg.model.join(f))

@@ -26,7 +26,7 @@ fn templates_render_exactly_as_transformers() {
                 .map(|m| Message::new(m["role"].as_str().unwrap(), m["content"].as_str().unwrap()))
                 .collect();
             let gen = case["add_generation_prompt"].as_bool().unwrap();
-            let got = tmpl.render(&messages, gen);
+            let got = tmpl.render_at(&messages, gen, spec["now_unix"].as_i64().unwrap());
             match (case.get("text"), case.get("error")) {
                 (Some(text), _) => assert_eq!(got.unwrap(), text.as_str().unwrap(), "{name}: {messages:?}"),
                 (None, Some(err)) => {
@@ -39,6 +39,22 @@ fn templates_render_exactly_as_transformers() {
         }
     }
     assert_eq!(checked, 20);
+}
+
+#[test]
+fn llama3_writes_todays_date_as_transformers_does() {
+    let source = std::fs::read_to_string(fixtures().join("llama3.jinja")).unwrap();
+    let tmpl = ChatTemplate::new(source, Some("<|begin_of_text|>".into()), Some("<|eot_id|>".into()));
+    let text = tmpl.render(&[Message::user("hi")], true).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let today = sharpen::chat::strftime("%d %b %Y", now).unwrap();
+    // Rendered across midnight, the date may be yesterday's.
+    let yesterday = sharpen::chat::strftime("%d %b %Y", now - 60).unwrap();
+    assert!(
+        text.contains(&format!("Today Date: {today}\n")) || text.contains(&format!("Today Date: {yesterday}\n")),
+        "{text}"
+    );
+    assert!(!text.contains("26 Jul 2024"), "the template's fallback date means strftime_now was undefined");
 }
 
 #[test]

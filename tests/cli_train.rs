@@ -35,6 +35,9 @@ fn train_then_eval_the_checkpoint() {
     let log = sharpen::analysis::runlog::RunLog::read(&out.join("log.jsonl")).unwrap();
     assert_eq!(log.steps.len(), 2);
     assert!(log.steps.iter().all(|s| s.val_accuracy.is_some()));
+    // The authors validate before the first step too.
+    assert_eq!(log.vals.len(), 1);
+    assert_eq!((log.vals[0].step, log.vals[0].problems), (0, 2));
     assert_eq!(log.header.unwrap().source, "llm");
     for f in ["model.safetensors", "optimizer.safetensors", "trainer.json", "config.json", "tokenizer.json"] {
         assert!(out.join("last").join(f).exists(), "checkpoint lacks {f}");
@@ -53,7 +56,7 @@ fn train_then_eval_the_checkpoint() {
         "1,2",
         "--problems",
         "2",
-        "--max-tokens",
+        "--max-new-tokens",
         "4",
         "--json",
     ]);
@@ -68,7 +71,7 @@ fn train_then_eval_the_checkpoint() {
 
 #[test]
 fn bad_configuration_is_a_one_line_error() {
-    for set in ["alpha=-1", "no_such_key=3", "samples_per_prompt=1", "lr"] {
+    for set in ["alpha=-1", "no_such_key=3", "samples_per_prompt=1", "lr", "lr=0", "lr=-1e-6", "max_tokens=0"] {
         let o = sharpen(&["train", "--set", set]);
         assert_eq!(o.status.code(), Some(2), "{set}");
         let err = String::from_utf8_lossy(&o.stderr);
@@ -76,6 +79,13 @@ fn bad_configuration_is_a_one_line_error() {
     }
     let o = sharpen(&["eval", "--model", "x", "--data", "synthetic", "--n", "4", "--k", "8"]);
     assert_eq!(o.status.code(), Some(2));
+    // A cap below the prompts is refused before any step, in one line.
+    let model = format!("model=\"{}\"", fixture());
+    let o = sharpen(&["train", "--set", &model, "--set", "max_tokens=3", "--set", "out_dir=\"/nonexistent/x\""]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no room for a response under max_tokens = 3"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
 
 #[test]

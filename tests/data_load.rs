@@ -78,3 +78,24 @@ fn dataset_names_parse() {
     assert_eq!("MATH-500".parse::<Dataset>().unwrap(), Dataset::Math500);
     assert!("mmlu".parse::<Dataset>().is_err());
 }
+
+#[test]
+fn the_qwen3_layouts_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/layouts");
+    // DeepScaleR: one JSON array; the gold is `answer`; a record with an empty answer is counted.
+    let ds = load(Dataset::Deepscaler, &dir.join("deepscaler/deepscaler.json")).unwrap();
+    assert_eq!((ds.summary.rows, ds.summary.loaded, ds.summary.without_gold.clone()), (3, 2, vec![3]));
+    assert_eq!(ds.problems[0].gold, "35");
+    assert_eq!(ds.problems[1].gold, "\\frac{5}{6}");
+    assert!(ds.problems[1].problem.starts_with("Find the value"));
+    assert_eq!(ds.problems[0].id, "deepscaler/1");
+    // AIME 2025 as opencompass/AIME2025: `question` and `answer`.
+    let a = load(Dataset::Aime25, &dir.join("aime25/test.jsonl")).unwrap();
+    assert_eq!(a.problems.len(), 2);
+    assert_eq!((a.problems[0].gold.as_str(), a.problems[1].gold.as_str()), ("70", "588"));
+    assert!(a.problems[0].problem.starts_with("Find the sum of all integer bases"));
+    // The array form reports a malformed file as a JSON error too.
+    let path = temp_file("broken.json", "[{\"problem\": \"p\", \"answer\": \"1\"},");
+    assert!(matches!(load(Dataset::Deepscaler, &path), Err(DataError::Json { .. })));
+    std::fs::remove_file(&path).ok();
+}

@@ -66,9 +66,14 @@ fn the_paper_prompt_wraps_the_problem() {
     let p = cot_prompt("What is 2 + 2?");
     assert_eq!(
         p,
-        "Think step-by-step to solve the following problem. Output your answer inside of \\boxed{} tags.:\n\
+        "Think step-by-step to solve the following problem. Output your answer inside of \\\\boxed{} tags.:\n\
          What is 2 + 2?\n\nLet's think step-by-step"
     );
+    // The bytes of the authors' cot.txt after Python's str.format, rendered by Python.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prompt");
+    let problem = std::fs::read_to_string(dir.join("problem.txt")).unwrap();
+    let expected = std::fs::read(dir.join("cot_expected.txt")).unwrap();
+    assert_eq!(cot_prompt(&problem).as_bytes(), expected.as_slice());
     let m = cot_messages("What is 2 + 2?");
     assert_eq!(m.len(), 1);
     assert_eq!((m[0].role.as_str(), m[0].content.as_str()), ("user", p.as_str()));

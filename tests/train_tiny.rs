@@ -62,6 +62,7 @@ fn config(out: &str, sets: &[&str]) -> TrainConfig {
         "max_new_tokens=8".into(),
         "val_every=0".into(),
         "checkpoint_every=1".into(),
+        "seed=0".into(),
         format!("out_dir=\"{}\"", dir.display()),
     ];
     o.extend(sets.iter().map(|s| s.to_string()));
@@ -166,9 +167,23 @@ fn equal_rewards_give_zero_advantages() {
         stop: StopReason::Length,
     };
     let regime = sharpen::toy::Regime::task_reward();
-    let s = sharpen::train::group::score_groups(vec![r(0), r(1), r(2)], &[1.0, 1.0, 1.0], &[-3.0; 3], &regime, 3);
+    let s = sharpen::train::group::score_groups(
+        vec![r(0), r(1), r(2)],
+        &[1.0, 1.0, 1.0],
+        &[-3.0; 3],
+        &[-3.0; 3],
+        &regime,
+        3,
+    );
     assert!(s.iter().all(|x| x.advantage == 0.0));
-    let s = sharpen::train::group::score_groups(vec![r(0), r(1), r(2)], &[1.0, 0.0, 0.0], &[-3.0; 3], &regime, 3);
+    let s = sharpen::train::group::score_groups(
+        vec![r(0), r(1), r(2)],
+        &[1.0, 0.0, 0.0],
+        &[-3.0; 3],
+        &[-3.0; 3],
+        &regime,
+        3,
+    );
     let adv: Vec<f64> = s.iter().map(|x| x.advantage).collect();
     assert_eq!(adv, vec![1.0, -0.5, -0.5]);
 }
@@ -238,4 +253,41 @@ fn in_run_evaluation_writes_eval_records() {
         assert!(e.maj_at_k.values().all(|&m| m == 0.0), "a task without answers has nothing to vote for");
         assert!(e.mean_length > 0.0);
     }
+}
+
+#[test]
+fn control_is_exactly_still_at_step_0() {
+    // Sampling mode, α = 1, β⁻¹ = 0: the reward is S − P. With P from the trainer's forward pass
+    // (the path and batching of S) and the policy equal to the reference, it is exactly 0.
+    let control = ["steps=1", "mode=\"sampling\"", "alpha=1.0", "beta_inv=0.0"];
+    let policy = load(true);
+    let rec = &run(&config("control", &control), &task(None), &policy, false)[0];
+    assert_eq!(rec.grad_norm, 0.0);
+    assert_eq!((rec.advantage.min, rec.advantage.max), (0.0, 0.0));
+    assert_eq!((rec.regime_reward.min, rec.regime_reward.max), (0.0, 0.0));
+    assert_eq!(rec.kl_ref, 0.0);
+    // The sampler's own log-probs differ from the trainer's by rounding, and are logged beside P.
+    let sampler = rec.sampler_logprob.expect("the sampler's log-likelihood is logged");
+    assert!((sampler - rec.policy_logprob).abs() < 1e-2 * rec.length.mean.max(1.0));
+
+    // P from the sampler (the old protocol): S − P is numerical noise, and AdamW-sized updates follow.
+    let policy = load(true);
+    let mut sets = control.to_vec();
+    sets.push("policy_logprob=\"sampler\"");
+    let rec = &run(&config("control-sampler", &sets), &task(None), &policy, false)[0];
+    assert!(rec.grad_norm > 0.0 && rec.advantage.max > 0.0, "{rec:?}");
+    assert!(rec.sampler_logprob.is_none());
+}
+
+#[test]
+fn importance_correction_weighs_the_gradient() {
+    // The same rollouts with and without the correction: the trainer's and sampler's log-probs
+    // differ only by rounding here, so the gradients agree closely but not exactly.
+    let t = task(Some(7));
+    let with = &run(&config("tis-on", &["steps=1"]), &t, &load(true), false)[0];
+    let without =
+        &run(&config("tis-off", &["steps=1", "use_importance_sampling_correction=false"]), &t, &load(true), false)[0];
+    assert_eq!(with.task_reward, without.task_reward, "same seed, same rollouts");
+    let rel = (with.grad_norm - without.grad_norm).abs() / without.grad_norm;
+    assert!(with.grad_norm > 0.0 && rel < 1e-2, "{} vs {}", with.grad_norm, without.grad_norm);
 }

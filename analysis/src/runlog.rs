@@ -1,7 +1,8 @@
 //! The run-log schema shared by the toy trainer and the LLM trainer: JSONL, one record per line.
 //!
-//! A log starts with one `run` record (what was run), then one `step` record per optimiser step
-//! and one `eval` record per evaluation. Logs are appended and flushed line by line, so an
+//! A log starts with one `run` record (what was run), then one `step` record per optimiser step,
+//! one `eval` record per evaluation and a `val` record for the validation before the first step
+//! (later validations ride on their step's record). Logs are appended and flushed line by line, so an
 //! interrupted run keeps every completed step.
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,19 @@ pub enum Record {
     Run(RunHeader),
     Step(StepRecord),
     Eval(EvalRecord),
+    Val(ValRecord),
+}
+
+/// A validation outside a step: the accuracy before any update (the authors' `val_at_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValRecord {
+    /// Optimiser steps taken before this validation.
+    pub step: u64,
+    /// Mean task reward over the validation samples.
+    pub accuracy: f64,
+    pub problems: usize,
+    pub samples_per_problem: usize,
+    pub wall_time_s: f64,
 }
 
 /// What was run: enough to group runs by regime and seed.
@@ -60,6 +74,11 @@ pub struct StepRecord {
     pub length: LengthSummary,
     pub ref_logprob: f64,
     pub policy_logprob: f64,
+    /// The sampler's own log-likelihood of the responses (mean over the batch), when P came from
+    /// the trainer's forward pass: policy_logprob − sampler_logprob is the numerical gap the
+    /// importance correction weighs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampler_logprob: Option<f64>,
     pub entropy: f64,
     pub kl_ref: f64,
     /// Gradient norm before clipping.
@@ -102,6 +121,7 @@ pub struct RunLog {
     pub header: Option<RunHeader>,
     pub steps: Vec<StepRecord>,
     pub evals: Vec<EvalRecord>,
+    pub vals: Vec<ValRecord>,
 }
 
 impl RunLog {
@@ -112,6 +132,7 @@ impl RunLog {
                 Record::Run(h) => log.header = Some(h),
                 Record::Step(s) => log.steps.push(s),
                 Record::Eval(e) => log.evals.push(e),
+                Record::Val(v) => log.vals.push(v),
             }
         }
         log
@@ -175,6 +196,7 @@ mod tests {
             length: LengthSummary { mean: 3.0, min: 2.0, max: 4.0, clipped_fraction: 0.0 },
             ref_logprob: -5.0,
             policy_logprob: -4.0,
+            sampler_logprob: None,
             entropy: 1.2,
             kl_ref: 1.0,
             grad_norm: 2.0,

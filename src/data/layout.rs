@@ -21,11 +21,25 @@ pub enum Dataset {
     Aime24,
     /// AMC 2023: `id`, `problem`, `answer` (a JSON number).
     Amc23,
+    /// AIME 2025 as the authors load it (opencompass/AIME2025, parts I and II): `question`,
+    /// `answer` (a string).
+    Aime25,
+    /// DeepScaleR-Preview (agentica-org), the Qwen3-4B runs' training set: one JSON array
+    /// (deepscaler.json) of `problem`, `answer`, `solution`; the gold is `answer`.
+    Deepscaler,
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 6] =
-        [Dataset::Gsm8k, Dataset::Math, Dataset::Math500, Dataset::Minerva, Dataset::Aime24, Dataset::Amc23];
+    pub const ALL: [Dataset; 8] = [
+        Dataset::Gsm8k,
+        Dataset::Math,
+        Dataset::Math500,
+        Dataset::Minerva,
+        Dataset::Aime24,
+        Dataset::Amc23,
+        Dataset::Aime25,
+        Dataset::Deepscaler,
+    ];
 
     /// The name used on the command line and as the data sub-folder.
     pub fn name(self) -> &'static str {
@@ -36,13 +50,16 @@ impl Dataset {
             Dataset::Minerva => "minerva",
             Dataset::Aime24 => "aime24",
             Dataset::Amc23 => "amc23",
+            Dataset::Aime25 => "aime25",
+            Dataset::Deepscaler => "deepscaler",
         }
     }
 
-    /// The splits present in the shared data folder.
+    /// The splits present in the data folder (none for the layouts whose data are not shipped).
     pub fn splits(self) -> &'static [&'static str] {
         match self {
             Dataset::Gsm8k | Dataset::Math => &["train", "test"],
+            Dataset::Aime25 | Dataset::Deepscaler => &[],
             _ => &["test"],
         }
     }
@@ -55,7 +72,7 @@ impl Dataset {
     /// The field holding the problem statement.
     pub(crate) fn problem_field(self) -> &'static str {
         match self {
-            Dataset::Gsm8k => "question",
+            Dataset::Gsm8k | Dataset::Aime25 => "question",
             _ => "problem",
         }
     }
@@ -66,7 +83,7 @@ impl Dataset {
             Dataset::Math => "unique_id",
             Dataset::Minerva => "idx",
             Dataset::Aime24 | Dataset::Amc23 => "id",
-            Dataset::Gsm8k | Dataset::Math500 => return None,
+            Dataset::Gsm8k | Dataset::Math500 | Dataset::Aime25 | Dataset::Deepscaler => return None,
         };
         match record.get(field)? {
             Value::String(s) => Some(s.clone()),
@@ -81,7 +98,9 @@ impl Dataset {
         let gold = match self {
             Dataset::Gsm8k => after_hashes(text("answer")?),
             Dataset::Math | Dataset::Minerva => last_boxed(text("solution")?),
-            Dataset::Math500 | Dataset::Aime24 => text("answer").map(str::to_string),
+            Dataset::Math500 | Dataset::Aime24 | Dataset::Aime25 | Dataset::Deepscaler => {
+                text("answer").map(str::to_string)
+            }
             Dataset::Amc23 => match record.get("answer")? {
                 Value::Number(n) => number_answer(n),
                 Value::String(s) => Some(s.clone()),

@@ -51,17 +51,8 @@ pub fn load(dataset: Dataset, path: &Path) -> Result<Loaded, DataError> {
     let mut problems = Vec::new();
     let mut without_gold = Vec::new();
     let mut rows = 0;
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
+    for (line_no, record) in records(&text, path)? {
         rows += 1;
-        let record: Value = serde_json::from_str(line).map_err(|e| DataError::Json {
-            path: path.to_path_buf(),
-            line: line_no,
-            message: e.to_string(),
-        })?;
         if !record.is_object() {
             return Err(DataError::Json { path: path.to_path_buf(), line: line_no, message: "not an object".into() });
         }
@@ -83,4 +74,23 @@ pub fn load(dataset: Dataset, path: &Path) -> Result<Loaded, DataError> {
     }
     let summary = LoadSummary { dataset, path: path.to_path_buf(), rows, loaded: problems.len(), without_gold };
     Ok(Loaded { problems, summary })
+}
+
+/// The records of a file with their numbers: JSONL (one object per non-empty line, numbered by
+/// line), or one JSON array (DeepScaleR's deepscaler.json; numbered by position from 1).
+fn records(text: &str, path: &Path) -> Result<Vec<(usize, Value)>, DataError> {
+    let json_err =
+        |line, e: serde_json::Error| DataError::Json { path: path.to_path_buf(), line, message: e.to_string() };
+    if text.trim_start().starts_with('[') {
+        let all: Vec<Value> = serde_json::from_str(text).map_err(|e| json_err(e.line(), e))?;
+        return Ok(all.into_iter().enumerate().map(|(i, v)| (i + 1, v)).collect());
+    }
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        out.push((i + 1, serde_json::from_str(line).map_err(|e| json_err(i + 1, e))?));
+    }
+    Ok(out)
 }

@@ -45,7 +45,7 @@ pub enum DataError {
     Json { path: PathBuf, line: usize, message: String },
     #[error("{path} line {line}: no text field `{field}` (is this the {dataset} layout?)")]
     MissingField { path: PathBuf, line: usize, field: &'static str, dataset: &'static str },
-    #[error("unknown dataset `{0}` (expected gsm8k, math, math500, minerva, aime24 or amc23)")]
+    #[error("unknown dataset `{0}` (expected gsm8k, math, math500, minerva, aime24, amc23, aime25 or deepscaler)")]
     UnknownDataset(String),
     #[error("difficulty {difficulty} out of range 1..={max}")]
     Difficulty { difficulty: u32, max: u32 },

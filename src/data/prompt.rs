@@ -1,14 +1,16 @@
 //! The paper's chain-of-thought prompt, as the user message of a chat.
 //!
 //! Rendering the messages into a model's chat template is `chat`'s job; this module only
-//! produces the text. The template is the one of the authors' configuration (NeMo RL's `cot`
-//! prompt), kept verbatim, including the `.:` after "tags".
+//! produces the text: the bytes of the authors' examples/prompts/cot.txt after Python's
+//! `str.format(problem)` — including the two backslashes before "boxed" (the file writes `\\`,
+//! which `format` leaves alone) and the `.:` after "tags". tests/fixtures/prompt/ pins them
+//! against the Python rendering (scripts/make_prompt_fixture.py).
 
 use serde::{Deserialize, Serialize};
 
 /// The instruction line that precedes the problem.
 pub const COT_INSTRUCTION: &str =
-    "Think step-by-step to solve the following problem. Output your answer inside of \\boxed{} tags.";
+    "Think step-by-step to solve the following problem. Output your answer inside of \\\\boxed{} tags.";
 /// The line after the problem (and a blank line).
 pub const COT_SUFFIX: &str = "Let's think step-by-step";
 

@@ -27,6 +27,10 @@ use rayon::prelude::*;
 pub struct SamplingParams {
     /// Cap on generated tokens per row.
     pub max_new_tokens: usize,
+    /// Cap on prompt + generated tokens per row (0 = none): a row stops after
+    /// `max_total_tokens − its prompt` tokens, so short prompts get longer responses (the
+    /// authors' per-row budget under max_total_sequence_length).
+    pub max_total_tokens: usize,
     /// Softmax temperature (> 0); ignored when `greedy`.
     pub temperature: f64,
     /// Nucleus mass in (0, 1]; 1 samples from the whole vocabulary.
@@ -70,6 +74,7 @@ impl Default for SamplingParams {
     fn default() -> Self {
         SamplingParams {
             max_new_tokens: 256,
+            max_total_tokens: 0,
             temperature: 1.0,
             top_p: 1.0,
             greedy: false,
@@ -86,7 +91,7 @@ impl Default for SamplingParams {
 pub enum StopReason {
     /// Generated one of the EOS ids (it is the last token of `tokens`).
     Eos,
-    /// Reached `max_new_tokens`.
+    /// Reached its token budget (`max_new_tokens`, or `max_total_tokens` minus its prompt).
     Length,
 }
 
@@ -114,6 +119,15 @@ pub enum RolloutError {
 }
 
 impl SamplingParams {
+    /// How many tokens a row whose prompt has `prompt_len` tokens may generate.
+    pub fn row_budget(&self, prompt_len: usize) -> usize {
+        if self.max_total_tokens > 0 {
+            self.max_new_tokens.min(self.max_total_tokens.saturating_sub(prompt_len))
+        } else {
+            self.max_new_tokens
+        }
+    }
+
     fn check(&self) -> Result<(), RolloutError> {
         if !self.greedy && !(self.temperature > 0.0 && self.temperature.is_finite()) {
             return Err(RolloutError::Params(format!("temperature must be > 0, got {}", self.temperature)));
@@ -213,7 +227,9 @@ pub fn sample(
         return Err(RolloutError::Params("empty prompt".into()));
     }
     let rows: Vec<(usize, usize)> = (0..prompts.len()).flat_map(|i| (0..n).map(move |j| (i, j))).collect();
-    if rows.is_empty() || params.max_new_tokens == 0 {
+    let budget: Vec<usize> = rows.iter().map(|&(i, _)| params.row_budget(prompts[i].len())).collect();
+    let steps = budget.iter().copied().max().unwrap_or(0);
+    if steps == 0 {
         return Ok(rows.iter().map(|&(i, j)| empty(i, j)).collect());
     }
     let b = rows.len();
@@ -224,7 +240,7 @@ pub fn sample(
         .flat_map(|&(i, _)| std::iter::repeat_n(0u32, longest - prompts[i].len()).chain(prompts[i].iter().copied()))
         .collect();
     let device = model.device().clone();
-    let mut cache: KvCache = model.new_cache(left_pad, longest + params.max_new_tokens)?;
+    let mut cache: KvCache = model.new_cache(left_pad, longest + steps)?;
     let mut logits = model.forward_cached(&Tensor::from_vec(flat, (b, longest), &device)?, &mut cache, true)?;
 
     let mut rngs: Vec<ChaCha8Rng> = (0..b)
@@ -244,8 +260,8 @@ pub fn sample(
     }
     let v = model.config().vocab_size;
     let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
-    let mut done = vec![false; b];
-    for step in 0..params.max_new_tokens {
+    let mut done: Vec<bool> = budget.iter().map(|&n| n == 0).collect();
+    for step in 0..steps {
         let (next, picks) = if on_device {
             let uniforms = if device.is_cpu() {
                 let u: Vec<f32> =
@@ -284,9 +300,11 @@ pub fn sample(
             if !params.ignore_eos && eos_ids.contains(&tok) {
                 out[r].stop = StopReason::Eos;
                 done[r] = true;
+            } else if out[r].tokens.len() == budget[r] {
+                done[r] = true;
             }
         }
-        if done.iter().all(|&d| d) || step + 1 == params.max_new_tokens {
+        if done.iter().all(|&d| d) || step + 1 == steps {
             break;
         }
         logits = model.forward_cached(&next, &mut cache, true)?;
@@ -341,6 +359,15 @@ mod tests {
         }
         // u just past 0.5/0.8 of the nucleus mass picks the second token.
         assert_eq!(pick(&logits, &params(false, 1.0, 0.6), 0.5 / 0.8 + 1e-3, &mut PickScratch::default()).0, 1);
+    }
+
+    #[test]
+    fn each_row_budget_is_the_total_minus_its_prompt() {
+        let p = SamplingParams { max_new_tokens: 100, max_total_tokens: 50, ..SamplingParams::default() };
+        assert_eq!((p.row_budget(10), p.row_budget(45), p.row_budget(60)), (40, 5, 0));
+        let p = SamplingParams { max_new_tokens: 20, max_total_tokens: 50, ..SamplingParams::default() };
+        assert_eq!(p.row_budget(10), 20);
+        assert_eq!(SamplingParams { max_new_tokens: 7, ..SamplingParams::default() }.row_budget(1000), 7);
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub struct TrainConfig {
     pub train_data: String,
     /// Validation problems (same forms); empty = no validation.
     pub val_data: String,
-    /// How many validation problems to use (0 = all).
+    /// How many validation problems to use (0 = the whole split, as the authors do; a smaller
+    /// number subsamples for small machines: the first N problems).
     pub val_problems: usize,
     /// Difficulty of the synthetic arithmetic task when `train_data = "synthetic"`.
     pub synthetic_difficulty: u32,
@@ -30,7 +31,8 @@ pub struct TrainConfig {
     pub normalization: String,
     pub weight: f64,
 
-    // RLOO and the optimiser (paper: 32 × 8, AdamW 5e-6, wd 0.01, warm-up 50 steps from 0.1, clip 1.0).
+    // RLOO and the optimiser (the authors' rloo_math_lighteval.yaml: 500 steps of 32 × 8, AdamW
+    // lr 1e-6, wd 0.01, betas 0.9/0.999, eps 1e-8, warm-up over 50 steps from 0.1, clip 1.0).
     pub steps: u64,
     pub prompts_per_step: usize,
     pub samples_per_prompt: usize,
@@ -43,19 +45,35 @@ pub struct TrainConfig {
     pub warmup_steps: u64,
     pub warmup_start: f64,
     pub clip: f64,
+    /// Where P, the policy's log-likelihood in the regime's reward, comes from: "trainer" (the
+    /// trainer's forward pass, the code path, dtype and batching of S, as the authors compute it;
+    /// S − P is exactly 0 while the weights equal the reference's) or "sampler" (the log-probs the
+    /// sampler reported while decoding; differs from S by numerical noise of ~1e-3 nats).
+    pub policy_logprob: String,
+    /// Weight each token's loss by the truncated importance ratio
+    /// min(exp(P_trainer − P_sampler), truncated_importance_sampling_ratio) (the authors' `tis`).
+    pub use_importance_sampling_correction: bool,
+    pub truncated_importance_sampling_ratio: f64,
 
     // Rollouts.
-    /// Cap on prompt + response tokens.
+    /// Cap on prompt + response tokens, per row: each response may use max_tokens minus its own
+    /// prompt (the authors' max_total_sequence_length).
     pub max_tokens: usize,
-    /// Cap on response tokens (0 = max_tokens minus the prompt).
+    /// A further cap on response tokens (0 = none beyond max_tokens).
     pub max_new_tokens: usize,
     pub temperature: f64,
     pub top_p: f64,
-    /// The paper's fixed-length variant: EOS is ignored in training rollouts.
+    /// The paper's fixed-length variant: EOS is ignored in training rollouts (and in validation,
+    /// which shares the training generation settings in the authors' code).
     pub ignore_eos: bool,
 
     // Bookkeeping.
+    /// Steps between validations (0 = none but at start and end).
     pub val_every: u64,
+    /// Validate before the first step (as a `val` record of the run log).
+    pub val_at_start: bool,
+    /// Validate after the last step.
+    pub val_at_end: bool,
     /// Samples per validation problem.
     pub val_samples: usize,
     pub checkpoint_every: u64,
@@ -93,11 +111,11 @@ impl Default for TrainConfig {
             beta_inv: 1.0,
             normalization: "sum".into(),
             weight: 1.0,
-            steps: 234,
+            steps: 500,
             prompts_per_step: 32,
             samples_per_prompt: 8,
-            micro_batch: 8,
-            lr: 5e-6,
+            micro_batch: 4,
+            lr: 1e-6,
             weight_decay: 0.01,
             beta1: 0.9,
             beta2: 0.999,
@@ -105,18 +123,23 @@ impl Default for TrainConfig {
             warmup_steps: 50,
             warmup_start: 0.1,
             clip: 1.0,
+            policy_logprob: "trainer".into(),
+            use_importance_sampling_correction: true,
+            truncated_importance_sampling_ratio: 20.0,
             max_tokens: 2048,
             max_new_tokens: 0,
             temperature: 1.0,
             top_p: 1.0,
             ignore_eos: false,
             val_every: 20,
+            val_at_start: true,
+            val_at_end: true,
             val_samples: 1,
             checkpoint_every: 20,
             eval_samples: 0,
             eval_every: 0,
             eval_ks: vec![1, 2, 4, 8, 16],
-            seed: 0,
+            seed: 42,
             out_dir: PathBuf::from("runs/default"),
             dtype: "f32".into(),
             optimizer_state: "f32".into(),
@@ -169,6 +192,15 @@ impl TrainConfig {
         if !(self.clip > 0.0) {
             bail!("clip must be > 0");
         }
+        if self.max_tokens == 0 {
+            bail!("max_tokens must be >= 1 (prompt + response tokens per row)");
+        }
+        if self.policy_logprob != "trainer" && self.policy_logprob != "sampler" {
+            bail!("policy_logprob must be trainer or sampler, got '{}'", self.policy_logprob);
+        }
+        if !(self.truncated_importance_sampling_ratio.is_finite() && self.truncated_importance_sampling_ratio > 0.0) {
+            bail!("truncated_importance_sampling_ratio must be > 0, got {}", self.truncated_importance_sampling_ratio);
+        }
         if self.dtype != "f32" && self.dtype != "bf16" {
             bail!("dtype must be f32 or bf16, got '{}'", self.dtype);
         }
@@ -190,6 +222,19 @@ impl TrainConfig {
     /// How the policy-gradient backward bounds its memory.
     pub fn backward(&self) -> crate::model::BackwardOptions {
         crate::model::BackwardOptions { checkpoint_every: self.activation_checkpoint, head_chunk: self.head_chunk }
+    }
+
+    /// The response cap of a row whose prompt has `prompt_len` tokens: max_tokens minus the
+    /// prompt (and at most max_new_tokens when that is set). Err when the prompt leaves no room.
+    pub fn response_budget(&self, prompt_len: usize) -> Result<usize> {
+        let room = self.max_tokens.saturating_sub(prompt_len);
+        if room == 0 {
+            bail!(
+                "a prompt of {prompt_len} tokens leaves no room for a response under max_tokens = {}",
+                self.max_tokens
+            );
+        }
+        Ok(if self.max_new_tokens > 0 { room.min(self.max_new_tokens) } else { room })
     }
 
     /// Linear warm-up from `warmup_start`·lr to lr over `warmup_steps`, then constant.
@@ -217,10 +262,28 @@ mod tests {
 
     #[test]
     fn defaults_mirror_the_paper() {
+        // The authors' rloo_math_lighteval.yaml (sarthmit/dist_sharpening, HEAD 1bf5837).
         let c = TrainConfig::default();
-        assert_eq!((c.prompts_per_step, c.samples_per_prompt), (32, 8));
-        assert_eq!((c.lr, c.weight_decay, c.clip, c.warmup_steps), (5e-6, 0.01, 1.0, 50));
+        assert_eq!((c.prompts_per_step, c.samples_per_prompt, c.steps, c.seed), (32, 8, 500, 42));
+        assert_eq!((c.lr, c.weight_decay, c.clip, c.warmup_steps, c.warmup_start), (1e-6, 0.01, 1.0, 50, 0.1));
+        assert_eq!((c.beta1, c.beta2, c.eps), (0.9, 0.999, 1e-8));
+        assert_eq!((c.max_tokens, c.max_new_tokens, c.temperature, c.top_p), (2048, 0, 1.0, 1.0));
+        assert!(c.use_importance_sampling_correction);
+        assert_eq!(c.truncated_importance_sampling_ratio, 20.0);
+        assert_eq!(c.policy_logprob, "trainer");
+        assert_eq!((c.val_every, c.val_at_start, c.val_at_end, c.val_problems, c.val_samples), (20, true, true, 0, 1));
+        assert_eq!((c.micro_batch, c.checkpoint_every), (4, 20));
         assert_eq!(c.regime().unwrap(), Regime::task_reward());
+    }
+
+    #[test]
+    fn each_row_gets_its_own_budget() {
+        let c = TrainConfig::default();
+        assert_eq!(c.response_budget(100).unwrap(), 1948);
+        assert_eq!(c.response_budget(600).unwrap(), 1448);
+        assert!(c.response_budget(2048).is_err());
+        let c = TrainConfig { max_new_tokens: 16, ..TrainConfig::default() };
+        assert_eq!(c.response_budget(100).unwrap(), 16);
     }
 
     #[test]
@@ -232,6 +295,11 @@ mod tests {
         assert!(TrainConfig::load(&[], &["no_such_key=1".into()]).is_err());
         assert!(TrainConfig::load(&[], &["alpha=-1".into()]).is_err());
         assert!(TrainConfig::load(&[], &["lr".into()]).is_err());
+        for bad in ["lr=0", "lr=-1e-6", "max_tokens=0", "truncated_importance_sampling_ratio=0", "policy_logprob=cache"]
+        {
+            let e = TrainConfig::load(&[], &[bad.into()]).unwrap_err();
+            assert!(!format!("{e:#}").contains('\n'), "{bad}: a one-line error");
+        }
     }
 
     #[test]
@@ -246,6 +314,48 @@ mod tests {
                 let c = TrainConfig::load(&[m.clone(), r.clone()], &[]).unwrap();
                 c.regime().unwrap();
             }
+        }
+    }
+
+    #[test]
+    fn paper_configs_carry_the_authors_numbers() {
+        // rloo_math_lighteval.yaml, its _fixed variant and rloo_deepscaler_4096/8192.yaml.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/paper/models");
+        let load = |f: &str| TrainConfig::load(&[root.join(f)], &[]).unwrap();
+        for (file, fixed) in [
+            ("qwen2.5-3b.toml", false),
+            ("llama-3.2-3b.toml", false),
+            ("qwen2.5-3b-fixed-length.toml", true),
+            ("llama-3.2-3b-fixed-length.toml", true),
+        ] {
+            let c = load(file);
+            assert_eq!((c.steps, c.prompts_per_step, c.samples_per_prompt, c.micro_batch), (500, 32, 8, 4), "{file}");
+            assert_eq!((c.train_data.as_str(), c.val_data.as_str()), ("math/train.jsonl", "math/test.jsonl"), "{file}");
+            assert_eq!(
+                (c.val_problems, c.val_samples, c.val_every, c.val_at_start, c.val_at_end),
+                (0, 1, 20, true, true)
+            );
+            assert_eq!((c.max_tokens, c.max_new_tokens, c.ignore_eos), (2048, 0, fixed), "{file}");
+            assert_eq!(c.optimizer_state, "f32", "{file}");
+        }
+        for (file, tokens) in [("qwen3-4b.toml", 4096), ("qwen3-4b-8192.toml", 8192)] {
+            let c = load(file);
+            assert_eq!((c.steps, c.prompts_per_step, c.samples_per_prompt, c.micro_batch), (1000, 64, 8, 2), "{file}");
+            assert_eq!(
+                (c.train_data.as_str(), c.val_data.as_str()),
+                ("deepscaler/deepscaler.json", "aime24/test.jsonl")
+            );
+            assert_eq!((c.max_tokens, c.ignore_eos, c.val_samples, c.val_every), (tokens, false, 1, 20), "{file}");
+        }
+        // What every paper run shares: the optimizer, schedule, estimator and sampling.
+        for e in std::fs::read_dir(&root).unwrap() {
+            let c = TrainConfig::load(&[e.unwrap().path()], &[]).unwrap();
+            assert_eq!((c.lr, c.weight_decay, c.beta1, c.beta2, c.eps), (1e-6, 0.01, 0.9, 0.999, 1e-8));
+            assert_eq!((c.warmup_steps, c.warmup_start, c.clip, c.seed), (50, 0.1, 1.0, 42));
+            assert_eq!((c.temperature, c.top_p, c.policy_logprob.as_str()), (1.0, 1.0, "trainer"));
+            assert!(c.use_importance_sampling_correction);
+            assert_eq!(c.truncated_importance_sampling_ratio, 20.0);
+            assert_eq!((c.dtype.as_str(), c.checkpoint_every), ("bf16", 20));
         }
     }
 

@@ -1,46 +1,80 @@
-//! Measuring the policy during a run: validation accuracy (every `val_every` steps, which also
-//! picks the `best` checkpoint) and the in-run evaluation (pass@k, maj@k and length as the run
-//! log's Eval records, before the first step, every `eval_every` steps and after the last).
+//! Measuring the policy during a run: validation accuracy (before the first step, every
+//! `val_every` steps and after the last, as the authors validate; it also picks the `best`
+//! checkpoint) and the in-run evaluation (pass@k, maj@k and length as the run log's Eval
+//! records, before the first step, every `eval_every` steps and after the last).
 
 use super::config::TrainConfig;
 use super::{step_seed, Task};
 use crate::model::Model;
 use crate::rollout::{self, Rollout, Sampler, SamplingParams};
 use anyhow::Result;
-use sharpen_analysis::runlog::EvalRecord;
+use sharpen_analysis::runlog::{EvalRecord, ValRecord};
 
 /// Whether the in-run evaluation runs after `done` steps.
 pub fn due(cfg: &TrainConfig, done: u64) -> bool {
     cfg.eval_samples > 0 && (done == 0 || done == cfg.steps || (cfg.eval_every > 0 && done % cfg.eval_every == 0))
 }
 
-/// The run's sampling settings for measuring (EOS ends a response, whatever training does),
-/// from a fixed seed so that successive measurements differ only by the policy.
-fn sampling(cfg: &TrainConfig, prompts: &[Vec<u32>], seed: u64, stream_offset: usize) -> SamplingParams {
-    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
-    let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
+/// Whether validation runs after `done` steps (the first validation, before any step, is
+/// `val_at_start`'s).
+pub fn validation_due(cfg: &TrainConfig, done: u64) -> bool {
+    (cfg.val_every > 0 && done % cfg.val_every == 0) || (cfg.val_at_end && done == cfg.steps)
+}
+
+/// The run's sampling settings for measuring, from a fixed seed so that successive measurements
+/// differ only by the policy; each row within max_tokens. `ignore_eos` is the validation's
+/// (training's, in the authors' code) or false for the in-run evaluation.
+fn sampling(cfg: &TrainConfig, seed: u64, stream_offset: usize, ignore_eos: bool) -> SamplingParams {
     SamplingParams {
-        max_new_tokens: max_new.max(1),
+        max_new_tokens: if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens },
+        max_total_tokens: cfg.max_tokens,
         temperature: cfg.temperature,
         top_p: cfg.top_p,
         greedy: false,
-        ignore_eos: false,
+        ignore_eos,
         seed,
         stream_offset: stream_offset as u64,
         sampler: Sampler::Auto,
     }
 }
 
+/// How many validation problems a run uses.
+fn val_count(cfg: &TrainConfig, val: &dyn Task) -> usize {
+    if cfg.val_problems > 0 {
+        cfg.val_problems.min(val.len())
+    } else {
+        val.len()
+    }
+}
+
+/// [`validate`] as a run-log record.
+pub fn validate_record(
+    policy: &Model,
+    eos_ids: &[u32],
+    val: &dyn Task,
+    cfg: &TrainConfig,
+    wall: f64,
+) -> Result<ValRecord> {
+    Ok(ValRecord {
+        step: 0,
+        accuracy: validate(policy, eos_ids, val, cfg)?,
+        problems: val_count(cfg, val),
+        samples_per_problem: cfg.val_samples.max(1),
+        wall_time_s: wall,
+    })
+}
+
 /// Mean task reward of `val_samples` samples per validation problem, from a fixed seed so that
-/// successive validations differ only by the policy.
+/// successive validations differ only by the policy. EOS is ignored when training ignores it:
+/// the authors' validation shares the training generation settings.
 pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConfig) -> Result<f64> {
-    let n = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let n = val_count(cfg, val);
     let ids: Vec<usize> = (0..n).collect();
     let (mut total, mut count) = (0.0, 0usize);
     for (c, chunk) in ids.chunks(cfg.prompts_per_step.max(1)).enumerate() {
         let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
         let offset = c * cfg.prompts_per_step * cfg.val_samples.max(1);
-        let params = sampling(cfg, &prompts, step_seed(cfg.seed, u64::MAX / 2), offset);
+        let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 2), offset, cfg.ignore_eos);
         for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
             total += val.score(chunk[r.prompt_index], &r.tokens);
             count += 1;
@@ -60,13 +94,13 @@ pub fn pass_at_k(
     wall: f64,
 ) -> Result<EvalRecord> {
     let n = cfg.eval_samples;
-    let count = if cfg.val_problems > 0 { cfg.val_problems.min(val.len()) } else { val.len() };
+    let count = val_count(cfg, val);
     let per_call = (cfg.prompts_per_step * cfg.samples_per_prompt / n).max(1);
     let ids: Vec<usize> = (0..count).collect();
     let (mut problems, mut tokens) = (Vec::with_capacity(count), 0usize);
     for (c, chunk) in ids.chunks(per_call).enumerate() {
         let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
-        let params = sampling(cfg, &prompts, step_seed(cfg.seed, u64::MAX / 3), c * per_call * n);
+        let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 3), c * per_call * n, false);
         let out = rollout::sample(policy, &prompts, n, eos_ids, &params)?;
         for (j, &i) in chunk.iter().enumerate() {
             let mine: Vec<&Rollout> = out.iter().filter(|r| r.prompt_index == j).collect();

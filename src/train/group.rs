@@ -1,6 +1,8 @@
 //! Scoring a step's rollouts: each Group is the K responses to one prompt. Every response gets
 //! its task reward r, its reference log-likelihood S, its own log-likelihood P and length L; the
 //! Regime turns them into the reward (DESIGN §1) and the group into leave-one-out advantages.
+//! Each token also gets its truncated importance weight (the authors' off-policy correction for
+//! the gap between the sampler's and the trainer's log-probs).
 
 use crate::rollout::{Rollout, StopReason};
 use sharpen_toy::regime::Scores;
@@ -16,6 +18,9 @@ pub struct ScoredRollout {
     pub reward: f64,
     /// Leave-one-out advantage within its group.
     pub advantage: f64,
+    /// Per response token, the factor its loss is weighted by: the truncated importance ratio
+    /// (see [`importance_weights`]), or empty when the correction is off (every factor 1).
+    pub token_weights: Vec<f64>,
 }
 
 impl ScoredRollout {
@@ -28,11 +33,12 @@ impl ScoredRollout {
 }
 
 /// Score rollouts that come grouped by prompt (K consecutive rollouts per prompt).
-/// `task[i]` and `ref_logprob[i]` belong to `rollouts[i]`.
+/// `task[i]`, `ref_logprob[i]` (S) and `policy_logprob[i]` (P) belong to `rollouts[i]`.
 pub fn score_groups(
     rollouts: Vec<Rollout>,
     task: &[f64],
     ref_logprob: &[f64],
+    policy_logprob: &[f64],
     regime: &Regime,
     k: usize,
 ) -> Vec<ScoredRollout> {
@@ -44,10 +50,10 @@ pub fn score_groups(
             let scores = Scores {
                 task: task[i],
                 ref_logprob: ref_logprob[i],
-                policy_logprob: rollout.logprobs.iter().map(|&x| x as f64).sum(),
+                policy_logprob: policy_logprob[i],
                 length: rollout.tokens.len(),
             };
-            ScoredRollout { reward: regime.reward(&scores), scores, rollout, advantage: 0.0 }
+            ScoredRollout { reward: regime.reward(&scores), scores, rollout, advantage: 0.0, token_weights: vec![] }
         })
         .collect();
     for group in out.chunks_mut(k) {
@@ -57,4 +63,37 @@ pub fn score_groups(
         }
     }
     out
+}
+
+/// The authors' truncated importance sampling ("tis"): per token,
+/// min(exp(P_trainer − P_sampler), cap), where a non-finite ratio counts as 0 (their
+/// `nan_to_num(nan=0, posinf=0, neginf=0)` before the clamp). A constant in the gradient.
+pub fn importance_weights(trainer: &[f32], sampler: &[f32], cap: f64) -> Vec<f64> {
+    trainer
+        .iter()
+        .zip(sampler)
+        .map(|(&t, &s)| {
+            let w = (f64::from(t) - f64::from(s)).exp();
+            if w.is_finite() {
+                w.min(cap)
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::importance_weights;
+
+    #[test]
+    fn importance_weights_are_truncated_ratios() {
+        let w = importance_weights(&[-1.0, -0.5, 0.0, -1.0, f32::NAN], &[-1.0, -1.0, -10.0, -0.5, -1.0], 20.0);
+        assert_eq!(w[0], 1.0);
+        assert!((w[1] - 0.5f64.exp()).abs() < 1e-12, "trainer above the sampler: weight above 1");
+        assert_eq!(w[2], 20.0, "capped");
+        assert!((w[3] - (-0.5f64).exp()).abs() < 1e-12);
+        assert_eq!(w[4], 0.0, "NaN counts as 0");
+    }
 }

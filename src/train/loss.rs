@@ -1,7 +1,8 @@
 //! The token-level policy-gradient loss, accumulated over micro-batches.
 //!
-//! loss = −Σ_i Σ_t A_i · log π_θ(y_{i,t} | x_i, y_{i,<t}) / Σ_i L_i
+//! loss = −Σ_i Σ_t w_{i,t} · A_i · log π_θ(y_{i,t} | x_i, y_{i,<t}) / Σ_i L_i
 //!
+//! with w_{i,t} the token's truncated importance weight (1 when the correction is off).
 //! Every token of the step's batch weighs the same (the paper's token-level loss), so a
 //! micro-batch's loss is divided by the token count of the whole batch and the gradients of the
 //! micro-batches simply add up.
@@ -37,14 +38,15 @@ pub fn pack(prompts: &[&[u32]], responses: &[&[u32]], device: &candle_core::Devi
     Ok(Sequences { ids: Tensor::from_vec(flat, (prompts.len(), t), device)?, left_pad, response })
 }
 
-/// (B, T−1) weights, row-major: `w[b]` on row b's response-token log-probabilities, 0 elsewhere.
-fn response_weights(s: &Sequences, w: &[f64]) -> Result<Vec<f32>> {
+/// (B, T−1) weights, row-major: `w(b, i)` on row b's i-th response-token log-probability, 0
+/// elsewhere.
+fn response_weights(s: &Sequences, w: impl Fn(usize, usize) -> f64) -> Result<Vec<f32>> {
     let (b, t) = s.ids.dims2()?;
     let mut m = vec![0f32; b * (t - 1)];
     for (row, &(start, len)) in s.response.iter().enumerate() {
         // Log-prob index j scores token j + 1.
-        for pos in start..start + len {
-            m[row * (t - 1) + pos - 1] = w[row] as f32;
+        for (i, pos) in (start..start + len).enumerate() {
+            m[row * (t - 1) + pos - 1] = w(row, i) as f32;
         }
     }
     Ok(m)
@@ -53,6 +55,11 @@ fn response_weights(s: &Sequences, w: &[f64]) -> Result<Vec<f32>> {
 /// Σ over each row's response tokens of log π(token | prefix) — the sequence log-likelihood,
 /// e.g. S under the frozen reference (no gradient is taken; only response rows get logits).
 pub fn sequence_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<f64>> {
+    Ok(token_logprobs(model, s, head_chunk)?.iter().map(|row| row.iter().map(|&x| f64::from(x)).sum()).collect())
+}
+
+/// log π(token | prefix) of each row's response tokens, in order (no gradient is taken).
+pub fn token_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<Vec<f32>>> {
     let positions: Vec<(usize, usize)> = s
         .response
         .iter()
@@ -60,9 +67,9 @@ pub fn sequence_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Res
         .flat_map(|(row, &(start, len))| (start..start + len).map(move |p| (row, p - 1)))
         .collect();
     let lp = model.logprobs_at(&s.ids, &s.left_pad, &positions, head_chunk)?;
-    let mut out = vec![0.0f64; s.response.len()];
+    let mut out: Vec<Vec<f32>> = s.response.iter().map(|&(_, len)| Vec::with_capacity(len)).collect();
     for (&(row, _), x) in positions.iter().zip(lp) {
-        out[row] += f64::from(x);
+        out[row].push(x);
     }
     Ok(out)
 }
@@ -88,8 +95,11 @@ pub fn policy_gradient(
         let p: Vec<&[u32]> = mb.iter().map(|s| prompts[s.rollout.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = mb.iter().map(|s| s.rollout.tokens.as_slice()).collect();
         let seqs = pack(&p, &r, model.device())?;
-        let adv: Vec<f64> = mb.iter().map(|s| -s.advantage / tokens.max(1) as f64).collect();
-        let w = response_weights(&seqs, &adv)?;
+        let scale = -1.0 / tokens.max(1) as f64;
+        let w = response_weights(&seqs, |row, i| {
+            let s = &mb[row];
+            scale * s.advantage * s.token_weights.get(i).copied().unwrap_or(1.0)
+        })?;
         loss_total += model.weighted_logprob_backward(&seqs.ids, &seqs.left_pad, &w, opts, &mut grads)?;
         if !loss_total.is_finite() {
             bail!("the loss is not finite ({loss_total}); stopping before the update");

@@ -89,7 +89,7 @@ pub fn problems_from_spec(spec: &str, count: usize, difficulty: u32, seed: u64) 
     let path = if direct.exists() { direct.to_path_buf() } else { data::data_dir().join(spec) };
     let folder = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
     let Some(dataset) = Dataset::ALL.iter().copied().find(|d| d.name() == folder) else {
-        bail!("cannot tell the dataset layout of '{spec}': put the file in a folder named gsm8k, math, math500, minerva, aime24 or amc23, or use 'synthetic'");
+        bail!("cannot tell the dataset layout of '{spec}': put the file in a folder named gsm8k, math, math500, minerva, aime24, amc23, aime25 or deepscaler, or use 'synthetic'");
     };
     let loaded = data::load(dataset, &path).with_context(|| format!("loading {spec}"))?;
     if !loaded.summary.without_gold.is_empty() {

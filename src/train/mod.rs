@@ -2,13 +2,16 @@
 //!
 //! 1. draw P prompts and sample a Group of K responses for each from the current policy;
 //! 2. score every response: task reward r, reference log-likelihood S from the frozen initial
-//!    model, the policy's own log-likelihood P; the Regime turns them into the reward;
+//!    model, the policy's own log-likelihood P (both by the trainer's forward pass, as the
+//!    authors compute them); the Regime turns them into the reward;
 //! 3. subtract each Group's leave-one-out baseline to get the Advantages;
-//! 4. weight the log-probabilities by the Advantages (token-level loss), backpropagate in
+//! 4. weight the log-probabilities by the Advantages and each token's truncated importance
+//!    ratio min(exp(P_trainer − P_sampler), 20) (token-level loss), backpropagate in
 //!    micro-batches;
 //! 5. clip the gradient norm and take an AdamW step with linear warm-up.
 //!
-//! Validation runs every `val_every` steps; checkpoints are written atomically; the run log
+//! Validation runs before the first step, every `val_every` steps and after the last (the whole
+//! validation split unless `val_problems` subsamples it); checkpoints are written atomically; the run log
 //! gets one record per step as it goes, so an interrupted run loses nothing it finished.
 
 pub mod checkpoint;
@@ -88,22 +91,42 @@ pub fn train(
     }
 
     let start = Instant::now();
-    if let Some(val) = val_task.filter(|_| state.step == 0 && evaluate::due(cfg, 0)) {
-        log.write(&Record::Eval(evaluate::pass_at_k(models.policy, &models.eos_ids, val, cfg, 0, 0.0)?))?;
+    if let Some(val) = val_task.filter(|_| state.step == 0) {
+        if cfg.val_at_start {
+            log.write(&Record::Val(evaluate::validate_record(models.policy, &models.eos_ids, val, cfg, 0.0)?))?;
+        }
+        if evaluate::due(cfg, 0) {
+            log.write(&Record::Eval(evaluate::pass_at_k(models.policy, &models.eos_ids, val, cfg, 0, 0.0)?))?;
+        }
     }
     let mut records = Vec::new();
     for step in state.step..cfg.steps {
-        // 1. Sample a Group of K responses for each of P prompts.
+        // 1. Sample a Group of K responses for each of P prompts (each row within max_tokens).
         let prompt_ids = draw_prompts(train_task.len(), cfg.prompts_per_step, cfg.seed, step);
         let prompts: Vec<Vec<u32>> = prompt_ids.iter().map(|&i| train_task.prompt(i).to_vec()).collect();
         let rollouts = sample_groups(models, &prompts, cfg, step_seed(cfg.seed, step))?;
 
-        // 2. Score: task reward, reference log-likelihood, the Regime's reward; 3. advantages.
+        // 2. Score: the task reward r; S under the frozen reference and P under the policy, both
+        //    from the trainer's forward pass (one code path and batching, so S − P is exactly 0
+        //    while the weights are equal); the Regime's reward. 3. Leave-one-out advantages.
         let task: Vec<f64> = rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
-        let s = reference_logprobs(models.reference, &prompts, &rollouts, cfg)?;
-        let batch = group::score_groups(rollouts, &task, &s, &regime, cfg.samples_per_prompt);
+        let s = token_logprobs(models.reference, &prompts, &rollouts, cfg)?;
+        let trainer_p = if cfg.policy_logprob == "trainer" || cfg.use_importance_sampling_correction {
+            token_logprobs(models.policy, &prompts, &rollouts, cfg)?
+        } else {
+            vec![]
+        };
+        let p = if cfg.policy_logprob == "trainer" { sums(&trainer_p) } else { sampler_sums(&rollouts) };
+        let sampler_p = (cfg.policy_logprob == "trainer").then(|| sampler_sums(&rollouts));
+        let mut batch = group::score_groups(rollouts, &task, &sums(&s), &p, &regime, cfg.samples_per_prompt);
+        if cfg.use_importance_sampling_correction {
+            let cap = cfg.truncated_importance_sampling_ratio;
+            for (b, tp) in batch.iter_mut().zip(&trainer_p) {
+                b.token_weights = group::importance_weights(tp, &b.rollout.logprobs, cap);
+            }
+        }
 
-        // 4. Weight the log-probs by the advantages and backpropagate.
+        // 4. Weight the log-probs by the advantages (and importance weights); backpropagate.
         let (grads, _loss) = loss::policy_gradient(models.policy, &prompts, &batch, cfg.micro_batch, cfg.backward())?;
 
         // 5. Clip and step.
@@ -115,7 +138,8 @@ pub fn train(
         opt.step(&grads, lr, clip_scale(norm, cfg.clip))?;
 
         let mut rec = step_record(step, &batch, norm, norm > cfg.clip, lr, start.elapsed().as_secs_f64());
-        if let Some(val) = val_task.filter(|_| cfg.val_every > 0 && (step + 1) % cfg.val_every == 0) {
+        rec.sampler_logprob = sampler_p.map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
+        if let Some(val) = val_task.filter(|_| evaluate::validation_due(cfg, step + 1)) {
             let acc = evaluate::validate(models.policy, &models.eos_ids, val, cfg)?;
             rec.val_accuracy = Some(acc);
             if state.best_val.is_none_or(|(b, _)| acc > b) {
@@ -168,13 +192,12 @@ pub fn draw_prompts(n: usize, per_step: usize, seed: u64, step: u64) -> Vec<usiz
 }
 
 fn sample_groups(models: &Models, prompts: &[Vec<u32>], cfg: &TrainConfig, seed: u64) -> Result<Vec<Rollout>> {
-    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
-    let max_new = if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens.saturating_sub(longest) };
-    if max_new == 0 {
-        bail!("prompts of {longest} tokens leave no room under max_tokens = {}", cfg.max_tokens);
+    for p in prompts {
+        cfg.response_budget(p.len())?;
     }
     let params = SamplingParams {
-        max_new_tokens: max_new,
+        max_new_tokens: if cfg.max_new_tokens > 0 { cfg.max_new_tokens } else { cfg.max_tokens },
+        max_total_tokens: cfg.max_tokens,
         temperature: cfg.temperature,
         top_p: cfg.top_p,
         greedy: false,
@@ -186,24 +209,35 @@ fn sample_groups(models: &Models, prompts: &[Vec<u32>], cfg: &TrainConfig, seed:
     Ok(rollout::sample(models.policy, prompts, cfg.samples_per_prompt, &models.eos_ids, &params)?)
 }
 
-/// S = Σ log π_ref over each response, in micro-batches.
-fn reference_logprobs(
-    reference: &Model,
+/// log π(token | prefix) of every response token under `model`, by the trainer's forward pass in
+/// micro-batches (the one path S and P share).
+fn token_logprobs(
+    model: &Model,
     prompts: &[Vec<u32>],
     rollouts: &[Rollout],
     cfg: &TrainConfig,
-) -> Result<Vec<f64>> {
+) -> Result<Vec<Vec<f32>>> {
     let mut out = Vec::with_capacity(rollouts.len());
     for chunk in rollouts.chunks(cfg.micro_batch.max(1)) {
         if chunk.iter().all(|r| r.tokens.is_empty()) {
-            out.extend(std::iter::repeat_n(0.0, chunk.len()));
+            out.extend(std::iter::repeat_n(Vec::new(), chunk.len()));
             continue;
         }
         let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
-        out.extend(loss::sequence_logprobs(reference, &loss::pack(&p, &r, reference.device())?, cfg.head_chunk)?);
+        out.extend(loss::token_logprobs(model, &loss::pack(&p, &r, model.device())?, cfg.head_chunk)?);
     }
     Ok(out)
+}
+
+/// Sequence log-likelihoods from per-token ones.
+fn sums(tokens: &[Vec<f32>]) -> Vec<f64> {
+    tokens.iter().map(|t| t.iter().map(|&x| f64::from(x)).sum()).collect()
+}
+
+/// The sampler's own sequence log-likelihoods (reported while decoding).
+fn sampler_sums(rollouts: &[Rollout]) -> Vec<f64> {
+    rollouts.iter().map(|r| r.logprobs.iter().map(|&x| f64::from(x)).sum()).collect()
 }
 
 fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {
@@ -232,6 +266,7 @@ fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr:
         },
         ref_logprob: mean(&|s| s.scores.ref_logprob),
         policy_logprob: mean(&|s| s.scores.policy_logprob),
+        sampler_logprob: None,
         entropy: mean(&|s| -s.scores.policy_logprob / s.length().max(1) as f64),
         kl_ref: mean(&|s| s.scores.policy_logprob - s.scores.ref_logprob),
         grad_norm: norm,
@@ -260,6 +295,9 @@ fn truncate_log(path: &std::path::Path, next_step: u64) -> Result<()> {
         // An evaluation after step s is written before the checkpoint of step s: it belongs to it.
         for e in log.evals.into_iter().filter(|e| e.step <= next_step) {
             w.write(&Record::Eval(e))?;
+        }
+        for v in log.vals.into_iter().filter(|v| v.step <= next_step) {
+            w.write(&Record::Val(v))?;
         }
     }
     std::fs::rename(&tmp, path)?;

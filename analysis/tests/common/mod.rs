@@ -79,6 +79,7 @@ pub fn records(regime: Regime, seed: u64, steps: u64, shape: Shape, fixed_length
             length: LengthSummary { mean: len, min: len * 0.5, max: len * 1.5, clipped_fraction: 0.0 },
             ref_logprob: lerp(shape.ref_lp, t) * (1.0 + noise(shape.noise)),
             policy_logprob: lerp(shape.ref_lp, t),
+            sampler_logprob: None,
             entropy: lerp(shape.entropy, t) * (1.0 + noise(shape.noise)),
             kl_ref: (lerp(shape.kl, t) + noise(shape.noise * 0.1)).max(0.0),
             grad_norm: 2.0,
