@@ -53,12 +53,15 @@ pub struct ConvertArgs {
 
 #[derive(Args, Debug)]
 pub struct DataArgs {
-    /// gsm8k | math | math500 | minerva | aime24 | amc23 | arith (the synthetic task).
+    /// gsm8k | math | math500 | minerva | aime24 | amc23 | aime25 | deepscaler | arith (the synthetic task).
     #[arg(long)]
     pub dataset: String,
-    /// Split file in the data folder ($SHARPEN_DATA, default ../shared/data): train or test.
+    /// Split file in the data folder: train or test.
     #[arg(long, default_value = "test")]
     pub split: String,
+    /// The data folder (default: $SHARPEN_DATA, else data/ of the repository you are in).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Read this JSONL file instead of <data folder>/<dataset>/<split>.jsonl.
     #[arg(long)]
     pub path: Option<PathBuf>,

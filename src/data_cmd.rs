@@ -11,7 +11,10 @@ pub fn summary(a: &crate::cli::DataArgs) -> Result<()> {
         problems
     } else {
         let ds: Dataset = a.dataset.parse()?;
-        let path = a.path.clone().unwrap_or_else(|| ds.default_path(&data_dir(), &a.split));
+        let path = match &a.path {
+            Some(p) => p.clone(),
+            None => ds.default_path(&data_dir(a.data_dir.as_deref())?, &a.split),
+        };
         let loaded = load(ds, &path)?;
         println!("{}", loaded.summary);
         loaded.problems

@@ -14,10 +14,13 @@ pub struct EvalArgs {
     /// A Hugging Face folder, a training checkpoint folder (e.g. runs/x/best), or a .gguf file.
     #[arg(long)]
     pub model: PathBuf,
-    /// `DATASET/SPLIT.jsonl` under the data folder ($SHARPEN_DATA), a JSONL path inside a folder
-    /// named after its dataset, or `synthetic`.
+    /// `DATASET/SPLIT.jsonl` under the data folder, a JSONL path inside a folder named after its
+    /// dataset, or `synthetic`.
     #[arg(long)]
     pub data: String,
+    /// The data folder (default: $SHARPEN_DATA, else data/ of the repository you are in).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Samples per problem (paper: 16).
     #[arg(long, default_value_t = 16)]
     pub n: usize,
@@ -57,7 +60,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         bail!("need n >= 1 and every k in 1..=n (n = {}, k = {:?})", a.n, a.k);
     }
     let count = if a.problems > 0 { a.problems } else { 100 };
-    let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.sampling.seed)?;
+    let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.sampling.seed, a.data_dir.as_deref())?;
     if a.problems > 0 {
         problems.truncate(a.problems);
     }

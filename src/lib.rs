@@ -16,6 +16,7 @@ pub mod eval;
 pub mod eval_cmd;
 pub mod figures_cmd;
 pub mod gguf;
+pub mod hub;
 pub mod lm;
 pub mod model;
 pub mod problem;

@@ -20,6 +20,8 @@ pub enum LmError {
     Chat(#[from] ChatError),
     #[error(transparent)]
     Gguf(#[from] crate::gguf::GgufError),
+    #[error(transparent)]
+    Hub(#[from] crate::hub::HubError),
     #[error("{0}")]
     Other(String),
 }
@@ -71,8 +73,10 @@ fn eos_ids(
 }
 
 impl LanguageModel {
-    /// A Hugging Face folder, or a `.gguf` file (dequantised in memory).
+    /// A Hugging Face folder, a `.gguf` file (dequantised in memory), or a hub id
+    /// (`Qwen/Qwen2.5-3B-Instruct`) in the local Hugging Face cache.
     pub fn open(path: &Path, opts: &LoadOptions) -> Result<Self, LmError> {
+        let path = &crate::hub::resolve_model(path)?;
         if path.is_dir() {
             return Self::from_dir(path, opts);
         }

@@ -22,6 +22,9 @@ pub struct TrainArgs {
     /// Continue from the last checkpoint in out_dir.
     #[arg(long)]
     pub resume: bool,
+    /// The data folder (default: $SHARPEN_DATA, else data/ of the repository you are in).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Print the resolved configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -44,22 +47,35 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         return Ok(());
     }
     let (device, dtype) = device(&cfg.dtype)?;
+    let model_dir = crate::hub::resolve_model(&cfg.model)?;
     let open = |trainable| {
-        LanguageModel::open(&cfg.model, &LoadOptions { dtype, device: device.clone(), trainable })
+        LanguageModel::open(&model_dir, &LoadOptions { dtype, device: device.clone(), trainable })
             .with_context(|| format!("loading {}", cfg.model.display()))
     };
     let policy = open(true)?;
     let reference = open(false)?;
 
     let steps_problems = (cfg.steps as usize * cfg.prompts_per_step).max(1);
-    let train_problems = problems_from_spec(&cfg.train_data, steps_problems, cfg.synthetic_difficulty, cfg.seed)?;
+    let train_problems = problems_from_spec(
+        &cfg.train_data,
+        steps_problems,
+        cfg.synthetic_difficulty,
+        cfg.seed,
+        args.data_dir.as_deref(),
+    )?;
     let train_task = MathTask::new(train_problems, &policy, cfg.prompt_style)?;
     let val_task = match cfg.val_data.as_str() {
         "" => None,
         spec => {
             // A separate seed keeps synthetic validation problems apart from training ones.
             let n = if cfg.val_problems > 0 { cfg.val_problems } else { 100 };
-            let p = problems_from_spec(spec, n, cfg.synthetic_difficulty, cfg.seed ^ 0x5eed_0f_5a1)?;
+            let p = problems_from_spec(
+                spec,
+                n,
+                cfg.synthetic_difficulty,
+                cfg.seed ^ 0x5eed_0f_5a1,
+                args.data_dir.as_deref(),
+            )?;
             Some(MathTask::new(p, &policy, cfg.prompt_style)?)
         }
     };
@@ -76,7 +92,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     let checkpoint_files = ["config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"]
         .iter()
-        .map(|f| cfg.model.join(f))
+        .map(|f| model_dir.join(f))
         .filter(|p| p.exists())
         .collect();
     let models = Models {

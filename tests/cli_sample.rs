@@ -109,3 +109,43 @@ fn bad_inputs_are_one_line_errors() {
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_hub_id_resolves_in_the_local_cache() {
+    // A cache in the hub clients' layout, holding the tiny fixture under the id Org/Tiny.
+    let cache = std::env::temp_dir().join(format!("sharpen-hub-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let snap = cache.join("models--Org--Tiny/snapshots/abc123");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::create_dir_all(cache.join("models--Org--Tiny/refs")).unwrap();
+    std::fs::write(cache.join("models--Org--Tiny/refs/main"), "abc123").unwrap();
+    for e in std::fs::read_dir(model_dir()).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, snap.join(p.file_name().unwrap())).unwrap();
+    }
+    let run = |id: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sharpen"))
+            .args(["sample", "--model", id, "--prompt", "a b c", "--greedy", "--max-tokens", "4", "--json"])
+            .env("HF_HUB_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let by_id = json_lines(&run("Org/Tiny"));
+    let by_path = json_lines(&sharpen(&[
+        "sample",
+        "--model",
+        model_dir().to_str().unwrap(),
+        "--prompt",
+        "a b c",
+        "--greedy",
+        "--max-tokens",
+        "4",
+        "--json",
+    ]));
+    assert_eq!(by_id[0]["tokens"], by_path[0]["tokens"]);
+    let missing = run("Org/Absent");
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("hf download Org/Absent") && err.trim_end().lines().count() == 1, "{err}");
+    std::fs::remove_dir_all(&cache).unwrap();
+}

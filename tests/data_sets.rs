@@ -1,23 +1,18 @@
-//! The shared datasets load with their expected row counts and gold answers, and the verifier
-//! agrees with MATH-500's own `answer` field. Skipped (with a message) where the data folder is
-//! absent; set SHARPEN_DATA to point at it.
+//! The datasets shipped in data/ load with their expected row counts and gold answers, and the
+//! verifier agrees with MATH-500's own `answer` field. A missing data folder fails, never skips.
 
-use sharpen::data::{data_dir, load, Dataset};
+use sharpen::data::{load, Dataset};
 use sharpen::verify::{is_equiv, last_boxed, task_reward};
 
-fn data_or_skip(test: &str) -> Option<std::path::PathBuf> {
-    let dir = data_dir();
-    if dir.join("math500").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED {test}: no data folder at {} (set SHARPEN_DATA)", dir.display());
-        None
-    }
+fn data() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    assert!(dir.join("math500").is_dir(), "the repository's data folder is missing at {}", dir.display());
+    dir
 }
 
 #[test]
 fn every_shared_dataset_loads_with_its_row_count() {
-    let Some(dir) = data_or_skip("every_shared_dataset_loads_with_its_row_count") else { return };
+    let dir = data();
     // (dataset, split, rows, records without a gold answer). The two in MATH train are genuinely
     // empty boxes (`there are $\boxed{}$ primes`, train lines 5342 and 5344).
     let expected = [
@@ -58,7 +53,7 @@ fn every_shared_dataset_loads_with_its_row_count() {
 
 #[test]
 fn gold_answers_match_known_records() {
-    let Some(dir) = data_or_skip("gold_answers_match_known_records") else { return };
+    let dir = data();
     let first = |ds: Dataset, split: &str| load(ds, &ds.default_path(&dir, split)).unwrap().problems.remove(0);
     assert_eq!(first(Dataset::Gsm8k, "test").gold, "18");
     assert_eq!(first(Dataset::Math, "test").gold, "2");
@@ -74,7 +69,7 @@ fn gold_answers_match_known_records() {
 /// reflexivity; the next two checks test normalisation and discrimination on the same answers.)
 #[test]
 fn verifier_agrees_with_math500_answers() {
-    let Some(dir) = data_or_skip("verifier_agrees_with_math500_answers") else { return };
+    let dir = data();
     let text = std::fs::read_to_string(dir.join("math500/test.jsonl")).unwrap();
     let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 500);
@@ -107,4 +102,31 @@ fn verifier_agrees_with_math500_answers() {
     let accepted: Vec<&str> =
         rows.iter().map(|v| v["answer"].as_str().unwrap()).filter(|a| is_equiv(&format!("{a}+1"), a)).collect();
     assert!(accepted.is_empty(), "accepted answer+1: {accepted:?}");
+}
+
+#[test]
+fn the_data_folder_is_found_at_run_time() {
+    let run = |cwd: &std::path::Path, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sharpen"))
+            .args(["data", "--dataset", "math500", "--show", "1"])
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("SHARPEN_DATA")
+            .output()
+            .unwrap()
+    };
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // From anywhere inside the repository: its data/ folder.
+    let o = run(&repo.join("src/data"), &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("math500: 500 rows"));
+    // Outside any repository: a one-line error, unless --data-dir names the folder.
+    let outside = std::env::temp_dir();
+    let o = run(&outside, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no data folder") && err.trim_end().lines().count() == 1, "{err}");
+    let dir = repo.join("data");
+    let o = run(&outside, &["--data-dir", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

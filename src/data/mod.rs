@@ -4,7 +4,7 @@
 //! ```no_run
 //! use sharpen::data::{data_dir, load, Dataset};
 //! let ds = Dataset::Math500;
-//! let loaded = load(ds, &ds.default_path(&data_dir(), "test")).unwrap();
+//! let loaded = load(ds, &ds.default_path(&data_dir(None).unwrap(), "test")).unwrap();
 //! println!("{}", loaded.summary); // "math500: 500 rows, 500 with a gold answer, 0 without"
 //! let prompt = sharpen::data::cot_prompt(&loaded.problems[0].problem);
 //! ```
@@ -19,7 +19,7 @@ pub use load::{load, LoadSummary, Loaded};
 pub use prompt::{cot_messages, cot_prompt, ChatMessage, COT_INSTRUCTION, COT_SUFFIX};
 pub use synthetic::{arithmetic, MAX_DIFFICULTY};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Environment variable naming the data folder (the one holding `gsm8k/`, `math/`, ...).
 pub const DATA_ENV: &str = "SHARPEN_DATA";
@@ -47,15 +47,27 @@ pub enum DataError {
     MissingField { path: PathBuf, line: usize, field: &'static str, dataset: &'static str },
     #[error("unknown dataset `{0}` (expected gsm8k, math, math500, minerva, aime24, amc23, aime25 or deepscaler)")]
     UnknownDataset(String),
+    #[error(
+        "no data folder: pass --data-dir, set SHARPEN_DATA, or run inside the sharpen repository (looked above {cwd})"
+    )]
+    NoDataDir { cwd: PathBuf },
     #[error("difficulty {difficulty} out of range 1..={max}")]
     Difficulty { difficulty: u32, max: u32 },
 }
 
-/// The data folder: `$SHARPEN_DATA` if set, else `../shared/data` next to the repository root.
-/// It may not exist (a clean clone); callers and tests check.
-pub fn data_dir() -> PathBuf {
-    match std::env::var_os(DATA_ENV) {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("shared").join("data"),
+/// The data folder, resolved at run time: `explicit` (a `--data-dir` flag) if given, else
+/// `$SHARPEN_DATA`, else the `data/` folder of the repository the current directory is in (the
+/// nearest ancestor holding both `Cargo.toml` and `data/`). Never a path from the build.
+pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf, DataError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
     }
+    if let Some(p) = std::env::var_os(DATA_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let cwd = std::env::current_dir().map_err(|source| DataError::Io { path: PathBuf::from("."), source })?;
+    cwd.ancestors()
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("data").is_dir())
+        .map(|d| d.join("data"))
+        .ok_or(DataError::NoDataDir { cwd })
 }

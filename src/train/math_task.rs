@@ -79,14 +79,21 @@ impl Task for MathTask<'_> {
 }
 
 /// Problems named by a spec: `synthetic` (the arithmetic task; `count` problems at
-/// `difficulty`), `DATASET/SPLIT.jsonl` relative to the data folder (`$SHARPEN_DATA`), or a path
-/// to a JSONL file inside a folder named after its dataset (e.g. `.../math500/test.jsonl`).
-pub fn problems_from_spec(spec: &str, count: usize, difficulty: u32, seed: u64) -> Result<Vec<Problem>> {
+/// `difficulty`), a path to a JSONL file inside a folder named after its dataset (e.g.
+/// `.../math500/test.jsonl`), or `DATASET/SPLIT.jsonl` relative to the data folder
+/// (`data_dir`, see [`data::data_dir`]).
+pub fn problems_from_spec(
+    spec: &str,
+    count: usize,
+    difficulty: u32,
+    seed: u64,
+    data_dir: Option<&Path>,
+) -> Result<Vec<Problem>> {
     if spec == "synthetic" {
         return Ok(data::arithmetic(count.max(1), difficulty, seed)?);
     }
     let direct = Path::new(spec);
-    let path = if direct.exists() { direct.to_path_buf() } else { data::data_dir().join(spec) };
+    let path = if direct.exists() { direct.to_path_buf() } else { data::data_dir(data_dir)?.join(spec) };
     let folder = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or_default();
     let Some(dataset) = Dataset::ALL.iter().copied().find(|d| d.name() == folder) else {
         bail!("cannot tell the dataset layout of '{spec}': put the file in a folder named gsm8k, math, math500, minerva, aime24, amc23, aime25 or deepscaler, or use 'synthetic'");
