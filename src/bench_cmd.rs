@@ -85,6 +85,9 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
 }
 
 fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
+    if a.batch_sizes.is_empty() || a.batch_sizes.contains(&0) || a.new_tokens == 0 {
+        anyhow::bail!("--batch-sizes must all be >= 1 and --new-tokens >= 1");
+    }
     let lm = LanguageModel::open(&a.model, &LoadOptions::default()).with_context(|| a.model.display().to_string())?;
     let max_b = a.batch_sizes.iter().copied().max().unwrap_or(1);
     let prompts: Vec<Vec<u32>> =

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// On error, print the whole error with every cause and backtrace, not one line.
+    #[arg(long, global = true)]
+    pub debug: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -338,7 +341,38 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Errors print on one line: the context chain joined by ": ".
+/// Errors print on one line: the context chain joined by ": ", each link once (an I/O error
+/// whose context already quotes it is not repeated), without the backtraces some libraries
+/// embed in their messages under RUST_BACKTRACE (`--debug` shows everything).
 pub fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").replace('\n', " ")
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let cut = ["Stack backtrace:", "stack backtrace:", "\nbacktrace:"]
+            .iter()
+            .filter_map(|m| text.find(m))
+            .min()
+            .unwrap_or(text.len());
+        let text = text[..cut].split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || parts.last().is_some_and(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_drops_repeats_and_backtraces() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let e =
+            anyhow::Error::new(io).context("reading x.json: No such file or directory (os error 2)").context("loading");
+        assert_eq!(one_line(&e), "loading: reading x.json: No such file or directory (os error 2)");
+        let e = anyhow::anyhow!("shape mismatch\nStack backtrace:\n   0: candle::foo\n   1: main");
+        assert_eq!(one_line(&e), "shape mismatch");
+    }
 }

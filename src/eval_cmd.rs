@@ -59,6 +59,11 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     if a.n == 0 || a.k.iter().any(|&k| k == 0 || k > a.n) {
         bail!("need n >= 1 and every k in 1..=n (n = {}, k = {:?})", a.n, a.k);
     }
+    // Check the output before hours of sampling, not after.
+    if let Some(out) = &a.out {
+        sharpen_analysis::atomic::check_writable(out)
+            .with_context(|| format!("--out {} is not writable", out.display()))?;
+    }
     let count = if a.problems > 0 { a.problems } else { 100 };
     let mut problems = problems_from_spec(&a.data, count, a.difficulty, a.sampling.seed, a.data_dir.as_deref())?;
     if a.problems > 0 {
@@ -87,9 +92,8 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     let res = evaluate(&lm, &problems, &settings, |n| bar.inc(n as u64))?;
     bar.finish_and_clear();
     if let Some(out) = &a.out {
-        let tmp = out.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&res)?)?;
-        std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+        sharpen_analysis::atomic::write(out, &serde_json::to_vec_pretty(&res)?)
+            .with_context(|| format!("writing {}", out.display()))?;
     }
     if a.json {
         let summary = serde_json::json!({

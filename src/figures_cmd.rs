@@ -27,6 +27,8 @@ pub fn run(args: &FiguresArgs) -> Result<()> {
             bail!("figure '{only}' is drawn from run logs: give --runs");
         }
     }
+    sharpen_analysis::atomic::check_writable_dir(&args.out)
+        .with_context(|| format!("--out {} is not a writable folder", args.out.display()))?;
     let wanted = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     let jobs: Vec<_> = exact.iter().filter(|f| wanted(f.name)).collect();
     let groups = if args.runs.is_empty() {

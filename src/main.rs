@@ -5,8 +5,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = sharpen::cli::Cli::parse();
+    let debug = cli.debug;
     match sharpen::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if debug => {
+            eprintln!("error: {e:?}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {}", sharpen::cli::one_line(&e));
             ExitCode::from(2)

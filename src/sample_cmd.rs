@@ -78,6 +78,9 @@ pub fn parse_dtype(s: &str) -> Result<DType> {
 }
 
 pub fn run(a: &SampleArgs) -> Result<()> {
+    if a.n == 0 || a.max_tokens == 0 || a.batch_size == 0 {
+        bail!("--n, --max-tokens and --batch-size must be >= 1");
+    }
     let prompts = match (&a.prompt, &a.prompts) {
         (Some(p), None) => vec![p.clone()],
         (None, Some(f)) => read_prompts(f)?,

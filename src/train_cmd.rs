@@ -4,6 +4,7 @@ use crate::lm::LanguageModel;
 use crate::model::LoadOptions;
 use crate::train::config::TrainConfig;
 use crate::train::math_task::{problems_from_spec, MathTask};
+use crate::train::run_dir::{Claim, RunDir};
 use crate::train::{self, Models, Task};
 use anyhow::{Context, Result};
 use candle_core::{DType, Device};
@@ -22,6 +23,13 @@ pub struct TrainArgs {
     /// Continue from the last checkpoint in out_dir.
     #[arg(long)]
     pub resume: bool,
+    /// Start afresh in an out_dir that holds an earlier run, deleting its log and checkpoints.
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite: bool,
+    /// With --resume: accept settings that change the experiment (regime, seed, lr, …) and record
+    /// the change in the log.
+    #[arg(long, requires = "resume")]
+    pub allow_config_change: bool,
     /// The data folder (default: $SHARPEN_DATA, else data/ of the repository you are in).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -46,6 +54,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         print!("{}", toml::to_string(&cfg)?);
         return Ok(());
     }
+    // Claim out_dir before any model is loaded: a refusal costs nothing.
+    let claim = Claim { resume: args.resume, overwrite: args.overwrite, allow_config_change: args.allow_config_change };
+    let run_dir = RunDir::claim(&cfg, claim)?;
     let (device, dtype) = device(&cfg.dtype)?;
     let model_dir = crate::hub::resolve_model(&cfg.model)?;
     let open = |trainable| {
@@ -55,7 +66,11 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let policy = open(true)?;
     let reference = open(false)?;
 
-    let steps_problems = (cfg.steps as usize * cfg.prompts_per_step).max(1);
+    // The synthetic task makes one problem per prompt the run draws unless told how many.
+    let steps_problems = match cfg.synthetic_problems {
+        0 => (cfg.steps as usize).saturating_mul(cfg.prompts_per_step).clamp(1, crate::data::MAX_SYNTHETIC),
+        n => n,
+    };
     let train_problems = problems_from_spec(
         &cfg.train_data,
         steps_problems,
@@ -115,7 +130,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         &models,
         &train_task,
         val_task.as_ref().map(|t| t as &dyn train::Task),
-        args.resume,
+        &run_dir,
         &mut on_step,
     )?;
     bar.finish();

@@ -5,6 +5,7 @@ use candle_core::{DType, Device, IndexOp, Tensor};
 use sharpen::model::{LoadOptions, Model};
 use sharpen::rollout::{sample, SamplingParams};
 use sharpen::train::config::TrainConfig;
+use sharpen::train::run_dir::{Claim, RunDir};
 use sharpen::train::{train, Models, Task};
 use std::path::PathBuf;
 
@@ -63,6 +64,8 @@ fn config(out: &str, sets: &[&str]) -> TrainConfig {
         "val_every=0".into(),
         "checkpoint_every=1".into(),
         "seed=0".into(),
+        // The task is given in code; a fixed synthetic count keeps `steps` bookkeeping on resume.
+        "synthetic_problems=8".into(),
         format!("out_dir=\"{}\"", dir.display()),
     ];
     o.extend(sets.iter().map(|s| s.to_string()));
@@ -78,7 +81,8 @@ fn run(cfg: &TrainConfig, t: &Prefer, policy: &Model, resume: bool) -> Vec<sharp
         checkpoint_files: vec![],
         name: "tiny-llama".into(),
     };
-    train(cfg, &models, t, None, resume, &mut |_| {}).unwrap()
+    let claim = Claim { resume, ..Claim::default() };
+    train(cfg, &models, t, None, &RunDir::claim(cfg, claim).unwrap(), &mut |_| {}).unwrap()
 }
 
 /// p(token | prompt) at the first response position.
@@ -241,7 +245,7 @@ fn in_run_evaluation_writes_eval_records() {
         checkpoint_files: vec![],
         name: "t".into(),
     };
-    train(&cfg, &models, &t, Some(&t), false, &mut |_| {}).unwrap();
+    train(&cfg, &models, &t, Some(&t), &RunDir::claim(&cfg, Claim::default()).unwrap(), &mut |_| {}).unwrap();
     let log = sharpen::analysis::runlog::RunLog::read(&cfg.out_dir.join("log.jsonl")).unwrap();
     assert_eq!(log.evals.iter().map(|e| e.step).collect::<Vec<_>>(), vec![0, 2, 4]);
     for e in &log.evals {

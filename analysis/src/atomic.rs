@@ -20,3 +20,18 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     result
 }
+
+/// Check, before any work, that a file can later be written at `path`: its folder exists or can
+/// be made, and a file can be created there. Nothing is left behind.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    check_writable_dir(dir)
+}
+
+/// Check that files can be created in `dir` (made if absent).
+pub fn check_writable_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".sharpen-probe-{}", std::process::id()));
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(&probe)
+}

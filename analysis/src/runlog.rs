@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use sharpen_toy::Regime;
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,6 +18,16 @@ pub enum Record {
     Step(StepRecord),
     Eval(EvalRecord),
     Val(ValRecord),
+    ConfigChange(ConfigChangeRecord),
+}
+
+/// Settings a resumed run changed (allowed with `--allow-config-change`): from `step` on, the
+/// run continued with the new values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigChangeRecord {
+    pub step: u64,
+    /// key → [old, new]
+    pub changes: BTreeMap<String, [serde_json::Value; 2]>,
 }
 
 /// A validation outside a step: the accuracy before any update (the authors' `val_at_start`).
@@ -122,6 +132,9 @@ pub struct RunLog {
     pub steps: Vec<StepRecord>,
     pub evals: Vec<EvalRecord>,
     pub vals: Vec<ValRecord>,
+    pub config_changes: Vec<ConfigChangeRecord>,
+    /// The line number of a torn last line (a write cut short), which reading skipped.
+    pub torn_tail: Option<usize>,
 }
 
 impl RunLog {
@@ -133,30 +146,79 @@ impl RunLog {
                 Record::Step(s) => log.steps.push(s),
                 Record::Eval(e) => log.evals.push(e),
                 Record::Val(v) => log.vals.push(v),
+                Record::ConfigChange(c) => log.config_changes.push(c),
             }
         }
         log
     }
 
-    /// Read a JSONL log; a malformed line is an error naming the file and line number.
+    /// Read a JSONL log. A malformed line is an error naming the file and line number, except a
+    /// torn last line (no newline after it: a write cut short), which is skipped and reported in
+    /// `torn_tail`. Step records must come in strictly increasing order.
     pub fn read(path: &Path) -> Result<Self, RunLogError> {
-        let p = path.display().to_string();
-        let f = std::fs::File::open(path).map_err(|source| RunLogError::Io { path: p.clone(), source })?;
-        let mut records = Vec::new();
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|source| RunLogError::Io { path: p.clone(), source })?;
-            if line.trim().is_empty() {
-                continue;
+        let (records, torn_tail) = read_lines(path)?;
+        let mut last_step: Option<u64> = None;
+        for (line, _, rec) in &records {
+            if let Record::Step(s) = rec {
+                if last_step.is_some_and(|l| s.step <= l) {
+                    return Err(RunLogError::Malformed {
+                        path: path.display().to_string(),
+                        line: *line,
+                        message: format!(
+                            "step {} after step {} (duplicated or out of order)",
+                            s.step,
+                            last_step.unwrap()
+                        ),
+                    });
+                }
+                last_step = Some(s.step);
             }
-            let rec: Record = serde_json::from_str(&line).map_err(|e| RunLogError::Malformed {
-                path: p.clone(),
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            records.push(rec);
         }
-        Ok(Self::from_records(records))
+        let mut log = Self::from_records(records.into_iter().map(|(_, _, r)| r).collect());
+        log.torn_tail = torn_tail;
+        Ok(log)
     }
+}
+
+/// The records of a log with their line numbers and raw text, and the number of a torn last line.
+fn read_lines(path: &Path) -> Result<(Vec<(usize, String, Record)>, Option<usize>), RunLogError> {
+    let p = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| RunLogError::Io { path: p.clone(), source })?;
+    let text = String::from_utf8_lossy(&bytes);
+    let complete = text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    let mut torn = None;
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(rec) => records.push((i + 1, line.to_string(), rec)),
+            Err(_) if i + 1 == lines.len() && !complete => torn = Some(i + 1),
+            Err(e) => return Err(RunLogError::Malformed { path: p.clone(), line: i + 1, message: e.to_string() }),
+        }
+    }
+    Ok((records, torn))
+}
+
+/// Cut a log back to the records `keep` accepts, in their order and byte for byte as they were
+/// written (so a resumed run's log equals an uninterrupted one's), dropping a torn last line.
+/// Returns the torn line's number, if there was one. The file is replaced atomically.
+pub fn truncate(path: &Path, keep: impl Fn(&Record) -> bool) -> Result<Option<usize>, RunLogError> {
+    let (records, torn) = read_lines(path)?;
+    let mut out = String::new();
+    for (_, raw, rec) in &records {
+        if keep(rec) {
+            out.push_str(raw);
+            out.push('\n');
+        }
+    }
+    let tmp = path.with_extension("jsonl.tmp");
+    let io = |source| RunLogError::Io { path: tmp.display().to_string(), source };
+    std::fs::write(&tmp, out).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|source| RunLogError::Io { path: path.display().to_string(), source })?;
+    Ok(torn)
 }
 
 /// Appends records to a JSONL log, flushing every line.
@@ -234,5 +296,58 @@ mod tests {
         let err = RunLog::read(&path).unwrap_err().to_string();
         assert!(err.contains(":2: malformed"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn line(r: &Record) -> String {
+        serde_json::to_string(r).unwrap() + "\n"
+    }
+
+    #[test]
+    fn a_torn_tail_is_skipped_and_truncation_keeps_bytes_and_order() {
+        let path = std::env::temp_dir().join(format!("sharpen-runlog-torn-{}.jsonl", std::process::id()));
+        let mut s2 = step(2);
+        s2.entropy = 0.1 + 0.2; // 0.30000000000000004: must survive byte for byte
+        let eval = |step| {
+            Record::Eval(EvalRecord {
+                step,
+                dataset: "d".into(),
+                problems: 1,
+                samples_per_problem: 1,
+                pass_at_k: BTreeMap::new(),
+                maj_at_k: BTreeMap::new(),
+                mean_length: 1.0,
+                wall_time_s: 0.0,
+            })
+        };
+        let whole = [Record::Step(step(0)), eval(1), Record::Step(step(1)), Record::Step(s2.clone()), eval(3)];
+        let mut text: String = whole.iter().map(line).collect();
+        text.push_str("{\"kind\":\"step\",\"ste"); // a write cut short by a full disk
+        std::fs::write(&path, &text).unwrap();
+        let log = RunLog::read(&path).unwrap();
+        assert_eq!((log.steps.len(), log.evals.len(), log.torn_tail), (3, 2, Some(6)));
+        assert_eq!(log.steps[2].entropy, s2.entropy);
+        // Keep what belongs before step 2's checkpoint: order and bytes unchanged, tail gone.
+        let torn = truncate(&path, |r| match r {
+            Record::Step(s) => s.step < 2,
+            Record::Eval(e) => e.step <= 2,
+            _ => true,
+        })
+        .unwrap();
+        assert_eq!(torn, Some(6));
+        let want: String = whole[..3].iter().map(line).collect();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn duplicated_or_out_of_order_steps_are_refused_with_the_line() {
+        let path = std::env::temp_dir().join(format!("sharpen-runlog-dup-{}.jsonl", std::process::id()));
+        for order in [[0, 1, 1], [0, 2, 1]] {
+            let text: String = order.iter().map(|&i| line(&Record::Step(step(i)))).collect();
+            std::fs::write(&path, text).unwrap();
+            let e = RunLog::read(&path).unwrap_err().to_string();
+            assert!(e.contains(":3:") && e.contains("out of order"), "{e}");
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 }

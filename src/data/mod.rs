@@ -17,7 +17,7 @@ mod synthetic;
 pub use layout::Dataset;
 pub use load::{load, LoadSummary, Loaded};
 pub use prompt::{cot_messages, cot_prompt, ChatMessage, COT_INSTRUCTION, COT_SUFFIX};
-pub use synthetic::{arithmetic, MAX_DIFFICULTY};
+pub use synthetic::{arithmetic, MAX_DIFFICULTY, MAX_SYNTHETIC};
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +51,8 @@ pub enum DataError {
         "no data folder: pass --data-dir, set SHARPEN_DATA, or run inside the sharpen repository (looked above {cwd})"
     )]
     NoDataDir { cwd: PathBuf },
+    #[error("{n} synthetic problems: the count must be in 1..={max}")]
+    Count { n: usize, max: usize },
     #[error("difficulty {difficulty} out of range 1..={max}")]
     Difficulty { difficulty: u32, max: u32 },
 }

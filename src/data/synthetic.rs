@@ -29,9 +29,15 @@ impl Op {
 }
 
 /// `n` problems of the given difficulty; the same `(n, difficulty, seed)` gives the same problems.
+/// The most synthetic problems one call makes (about 100 bytes each in memory).
+pub const MAX_SYNTHETIC: usize = 10_000_000;
+
 pub fn arithmetic(n: usize, difficulty: u32, seed: u64) -> Result<Vec<Problem>, DataError> {
     if !(1..=MAX_DIFFICULTY).contains(&difficulty) {
         return Err(DataError::Difficulty { difficulty, max: MAX_DIFFICULTY });
+    }
+    if !(1..=MAX_SYNTHETIC).contains(&n) {
+        return Err(DataError::Count { n, max: MAX_SYNTHETIC });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     Ok((0..n)

@@ -31,9 +31,7 @@ pub fn write_hf_folder(parts: &GgufParts, out: &Path, force: bool) -> Result<()>
     std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
     let tag = format!(".{}.{}", name.to_string_lossy(), std::process::id());
     let tmp = parent.join(format!("{tag}.tmp"));
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    }
+    remove_leftovers(&parent, &name.to_string_lossy());
     std::fs::create_dir(&tmp).map_err(|e| io(&tmp, e))?;
     let written = write_files(parts, &tmp);
     if let Err(e) = written {
@@ -49,6 +47,20 @@ pub fn write_hf_folder(parts: &GgufParts, out: &Path, force: bool) -> Result<()>
         std::fs::rename(&tmp, out).map_err(|e| io(out, e))?;
     }
     Ok(())
+}
+
+/// Remove `.NAME.PID.tmp` folders of conversions that were killed (their process is gone).
+fn remove_leftovers(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    let prefix = format!(".{name}.");
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().to_string();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else { continue };
+        let alive = pid.parse::<u32>().is_ok_and(|p| Path::new("/proc").join(p.to_string()).exists());
+        if !alive && std::fs::remove_dir_all(e.path()).is_ok() {
+            eprintln!("note: removed {} left by an interrupted conversion", e.path().display());
+        }
+    }
 }
 
 fn write_files(parts: &GgufParts, dir: &Path) -> Result<()> {
@@ -72,8 +84,9 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
     std::fs::write(path, text + "\n").map_err(|e| io(path, e))
 }
 
+/// Every file operation of a conversion writes (creates, renames, removes): say so.
 fn io(path: &Path, source: std::io::Error) -> GgufError {
-    GgufError::Io { path: path.to_path_buf(), source }
+    write_err(path, &source.to_string())
 }
 
 fn write_err(path: &Path, message: &str) -> GgufError {

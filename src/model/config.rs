@@ -162,6 +162,15 @@ impl ModelConfig {
         let rope_theta = get_f64(v, "rope_theta")?
             .or(v.get("rope_parameters").map(|p| get_f64(p, "rope_theta")).transpose()?.flatten())
             .unwrap_or(10000.0);
+        // A config that would load but compute garbage (NaN log-probs) is refused here, before
+        // any weight is read.
+        if !(rope_theta.is_finite() && rope_theta > 0.0) {
+            return Err(ModelError::config(format!("rope_theta must be a positive number, got {rope_theta}")));
+        }
+        let rms_norm_eps = get_f64(v, "rms_norm_eps")?.unwrap_or(1e-6);
+        if !(rms_norm_eps.is_finite() && rms_norm_eps > 0.0) {
+            return Err(ModelError::config(format!("rms_norm_eps must be a positive number, got {rms_norm_eps}")));
+        }
         let attention_bias = get_bool(v, "attention_bias", false)?;
         let (qkv_bias, o_bias) = match arch {
             Arch::Qwen2 => (true, false),
@@ -176,7 +185,7 @@ impl ModelConfig {
             num_heads,
             num_kv_heads,
             head_dim,
-            rms_norm_eps: get_f64(v, "rms_norm_eps")?.unwrap_or(1e-6),
+            rms_norm_eps,
             rope_theta,
             rope_scaling: rope_scaling(v)?,
             qkv_bias,
@@ -211,6 +220,16 @@ mod tests {
         v["head_dim"] = json!(6);
         let q3 = ModelConfig::from_json(&v).unwrap();
         assert_eq!((q3.qkv_bias, q3.qk_norm, q3.head_dim), (false, true, 6));
+    }
+
+    #[test]
+    fn settings_that_would_compute_garbage_are_refused() {
+        for (key, bad) in [("rope_theta", json!(-1.0)), ("rope_theta", json!(0.0)), ("rms_norm_eps", json!(0.0))] {
+            let mut v = base("llama");
+            v[key] = bad;
+            let e = ModelConfig::from_json(&v).unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
     }
 
     #[test]

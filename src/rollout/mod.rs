@@ -226,14 +226,30 @@ pub fn sample(
     if prompts.iter().any(Vec::is_empty) {
         return Err(RolloutError::Params("empty prompt".into()));
     }
+    // Sizes first, from the prompts alone: positions past the model's context are garbage, and a
+    // batch too large for memory must be refused before anything is allocated.
+    let prompt_budget: Vec<usize> = prompts.iter().map(|p| params.row_budget(p.len())).collect();
+    let context = model.config().max_position_embeddings;
+    if let Some((p, n)) = prompts.iter().zip(&prompt_budget).map(|(p, &n)| (p.len(), n)).find(|&(p, n)| p + n > context)
+    {
+        return Err(RolloutError::Params(format!(
+            "a prompt of {p} tokens plus {n} new tokens exceeds the model's context of {context} (max_position_embeddings)"
+        )));
+    }
+    let steps = prompt_budget.iter().copied().max().unwrap_or(0);
+    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
+    let b = prompts
+        .len()
+        .checked_mul(n)
+        .ok_or_else(|| RolloutError::Params(format!("{n} samples per prompt is too many")))?;
+    if steps > 0 {
+        check_memory(model, b, longest + steps)?;
+    }
     let rows: Vec<(usize, usize)> = (0..prompts.len()).flat_map(|i| (0..n).map(move |j| (i, j))).collect();
-    let budget: Vec<usize> = rows.iter().map(|&(i, _)| params.row_budget(prompts[i].len())).collect();
-    let steps = budget.iter().copied().max().unwrap_or(0);
+    let budget: Vec<usize> = rows.iter().map(|&(i, _)| prompt_budget[i]).collect();
     if steps == 0 {
         return Ok(rows.iter().map(|&(i, j)| empty(i, j)).collect());
     }
-    let b = rows.len();
-    let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
     let left_pad: Vec<usize> = rows.iter().map(|&(i, _)| longest - prompts[i].len()).collect();
     let flat: Vec<u32> = rows
         .iter()
@@ -310,6 +326,35 @@ pub fn sample(
         logits = model.forward_cached(&next, &mut cache, true)?;
     }
     Ok(out)
+}
+
+/// Refuse a batch whose KV cache and logits would not fit in the host's available memory (on the
+/// CPU; a GPU reports its own out-of-memory error), instead of aborting on the allocation.
+fn check_memory(model: &Model, rows: usize, tokens: usize) -> Result<(), RolloutError> {
+    if !model.device().is_cpu() {
+        return Ok(());
+    }
+    let c = model.config();
+    let per_token = 2 * c.num_layers * c.num_kv_heads * c.head_dim * model.dtype().size_in_bytes();
+    let need = (rows as f64) * ((tokens * per_token) as f64 + (c.vocab_size * 4 * 3) as f64);
+    if let Some(avail) = available_memory() {
+        if need > avail as f64 {
+            return Err(RolloutError::Params(format!(
+                "{rows} rows × {tokens} tokens need about {:.1} GiB for the KV cache and logits; {:.1} GiB is available",
+                need / (1u64 << 30) as f64,
+                avail as f64 / (1u64 << 30) as f64
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// MemAvailable from /proc/meminfo, in bytes (None where there is no such file).
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn empty(prompt_index: usize, sample_index: usize) -> Rollout {

@@ -39,22 +39,35 @@ pub fn save(
     let tmp = out_dir.join(format!(".{name}.tmp"));
     let old = out_dir.join(format!(".{name}.old"));
     let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    candle_core::safetensors::save(&model.tensors(), tmp.join("model.safetensors"))?;
-    let opt_state: std::collections::HashMap<String, candle_core::Tensor> = opt.state()?.into_iter().collect();
-    candle_core::safetensors::save(&opt_state, tmp.join("optimizer.safetensors"))?;
-    std::fs::write(tmp.join("trainer.json"), serde_json::to_vec_pretty(state)?)?;
-    for f in extra {
-        if let Some(n) = f.file_name() {
-            std::fs::copy(f, tmp.join(n)).with_context(|| format!("cannot copy {}", f.display()))?;
-        }
+    let written = write_files(&tmp, model, opt, state, extra);
+    if written.is_err() {
+        // A full disk must not leave half a checkpoint behind.
+        let _ = std::fs::remove_dir_all(&tmp);
     }
+    written.with_context(|| format!("writing checkpoint {}", final_dir.display()))?;
     let _ = std::fs::remove_dir_all(&old);
     if final_dir.exists() {
         std::fs::rename(&final_dir, &old)?;
     }
     std::fs::rename(&tmp, &final_dir)?;
     let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+fn write_files(tmp: &Path, model: &Model, opt: &AdamW, state: &TrainerState, extra: &[PathBuf]) -> Result<()> {
+    std::fs::create_dir_all(tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let weights = tmp.join("model.safetensors");
+    candle_core::safetensors::save(&model.tensors(), &weights).with_context(|| weights.display().to_string())?;
+    let opt_state: std::collections::HashMap<String, candle_core::Tensor> = opt.state()?.into_iter().collect();
+    let moments = tmp.join("optimizer.safetensors");
+    candle_core::safetensors::save(&opt_state, &moments).with_context(|| moments.display().to_string())?;
+    let trainer = tmp.join("trainer.json");
+    std::fs::write(&trainer, serde_json::to_vec_pretty(state)?).with_context(|| trainer.display().to_string())?;
+    for f in extra {
+        if let Some(n) = f.file_name() {
+            std::fs::copy(f, tmp.join(n)).with_context(|| format!("copying {}", f.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -68,14 +81,20 @@ pub fn load(out_dir: &Path, name: &str, model: &Model, opt: &mut AdamW) -> Resul
     if !d.exists() {
         bail!("no checkpoint '{name}' in {} to resume from", out_dir.display());
     }
-    let state: TrainerState = serde_json::from_slice(&std::fs::read(d.join("trainer.json"))?)
-        .with_context(|| format!("{}: malformed trainer.json", d.display()))?;
-    let weights = candle_core::safetensors::load(d.join("model.safetensors"), model.device())?;
+    let trainer = d.join("trainer.json");
+    let bytes = std::fs::read(&trainer).with_context(|| format!("reading {}", trainer.display()))?;
+    let state: TrainerState =
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: malformed", trainer.display()))?;
+    let path = d.join("model.safetensors");
+    let weights = candle_core::safetensors::load(&path, model.device())
+        .with_context(|| format!("reading checkpoint {}", path.display()))?;
     for (n, v) in model.named_vars() {
         let w = weights.get(n).with_context(|| format!("checkpoint lacks weight {n}"))?;
         v.set(&w.to_dtype(v.dtype())?)?;
     }
-    let moments = candle_core::safetensors::load(d.join("optimizer.safetensors"), model.device())?;
+    let path = d.join("optimizer.safetensors");
+    let moments = candle_core::safetensors::load(&path, model.device())
+        .with_context(|| format!("reading checkpoint {}", path.display()))?;
     opt.load_state(&moments, state.adam_t)?;
     Ok(state)
 }

@@ -21,6 +21,9 @@ pub struct TrainConfig {
     pub val_problems: usize,
     /// Difficulty of the synthetic arithmetic task when `train_data = "synthetic"`.
     pub synthetic_difficulty: u32,
+    /// How many synthetic training problems to make (0 = one per prompt the run draws:
+    /// steps × prompts_per_step, so that then `steps` also decides the problem set).
+    pub synthetic_problems: usize,
     /// `cot` (the paper's prompt) or `answer_prefix` (for very small models).
     pub prompt_style: super::math_task::PromptStyle,
 
@@ -105,6 +108,7 @@ impl Default for TrainConfig {
             val_data: String::new(),
             val_problems: 0,
             synthetic_difficulty: 1,
+            synthetic_problems: 0,
             prompt_style: super::math_task::PromptStyle::Cot,
             mode: "optimization".into(),
             alpha: 0.0,
@@ -149,6 +153,9 @@ impl Default for TrainConfig {
     }
 }
 
+/// The most optimiser steps a run may ask for (keeps steps × prompts from overflowing).
+pub const MAX_STEPS: u64 = 1_000_000_000;
+
 impl TrainConfig {
     /// Read TOML files in order (later keys win; none = the defaults), then apply `key=value` overrides.
     pub fn load(paths: &[PathBuf], overrides: &[String]) -> Result<Self> {
@@ -191,6 +198,27 @@ impl TrainConfig {
         }
         if !(self.clip > 0.0) {
             bail!("clip must be > 0");
+        }
+        if !(1..=MAX_STEPS).contains(&self.steps) {
+            bail!("steps must be in 1..={MAX_STEPS}, got {}", self.steps);
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            bail!("eps must be > 0 (AdamW divides by sqrt(v) + eps), got {}", self.eps);
+        }
+        if !((0.0..1.0).contains(&self.beta1) && (0.0..1.0).contains(&self.beta2)) {
+            bail!("beta1 and beta2 must be in [0, 1), got {} and {}", self.beta1, self.beta2);
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            bail!("weight_decay must be >= 0, got {}", self.weight_decay);
+        }
+        if !(0.0..=1.0).contains(&self.warmup_start) {
+            bail!("warmup_start must be in [0, 1] (a fraction of lr), got {}", self.warmup_start);
+        }
+        if self.out_dir.as_os_str().is_empty() {
+            bail!("out_dir must name a folder");
+        }
+        if self.eval_ks.contains(&0) {
+            bail!("eval_ks must be >= 1, got {:?}", self.eval_ks);
         }
         if self.max_tokens == 0 {
             bail!("max_tokens must be >= 1 (prompt + response tokens per row)");

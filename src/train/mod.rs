@@ -21,6 +21,7 @@ pub mod group;
 pub mod loss;
 pub mod math_task;
 pub mod optim;
+pub mod run_dir;
 pub mod task;
 
 use crate::model::Model;
@@ -33,7 +34,10 @@ use optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLog, RunLogWriter, StepRecord, Summary};
+use run_dir::RunDir;
+use sharpen_analysis::runlog::{
+    ConfigChangeRecord, LengthSummary, Record, RunHeader, RunLogWriter, StepRecord, Summary,
+};
 use std::path::PathBuf;
 use std::time::Instant;
 pub use task::Task;
@@ -52,15 +56,17 @@ pub struct Models<'a> {
 /// Per-step hook for progress display.
 pub type OnStep<'a> = &'a mut dyn FnMut(&StepRecord);
 
-/// Train from step 0, or from the last checkpoint in `cfg.out_dir` when `resume`.
+/// Train from step 0 in a claimed run directory, or from its last checkpoint when it was
+/// claimed to resume.
 pub fn train(
     cfg: &TrainConfig,
     models: &Models,
     train_task: &dyn Task,
     val_task: Option<&dyn Task>,
-    resume: bool,
+    run: &RunDir,
     on_step: OnStep,
 ) -> Result<Vec<StepRecord>> {
+    let resume = run.resume;
     let regime = cfg.regime()?;
     if train_task.len() == 0 {
         bail!("the training set is empty");
@@ -77,17 +83,19 @@ pub fn train(
         state_dtype: cfg.optimizer_state_dtype()?,
     };
     let mut opt = AdamW::new(params.clone(), hp, true)?;
-    std::fs::create_dir_all(&cfg.out_dir).with_context(|| format!("cannot create {}", cfg.out_dir.display()))?;
-    let log_path = cfg.out_dir.join("log.jsonl");
+    let log_path = run.path.join("log.jsonl");
 
     let mut state = TrainerState { step: 0, adam_t: 0, seed: cfg.seed, best_val: None };
     if resume {
-        state = checkpoint::load(&cfg.out_dir, "last", models.policy, &mut opt)?;
+        state = checkpoint::load(&run.path, "last", models.policy, &mut opt)?;
         truncate_log(&log_path, state.step)?;
     }
-    let mut log = RunLogWriter::open(&log_path, resume)?;
+    let mut log = RunLogWriter::open(&log_path, resume).with_context(|| format!("opening {}", log_path.display()))?;
     if !resume {
         log.write(&Record::Run(header(cfg, models)?))?;
+    } else if !run.config_changes.is_empty() {
+        let changes = run.config_changes.clone();
+        log.write(&Record::ConfigChange(ConfigChangeRecord { step: state.step, changes }))?;
     }
 
     let start = Instant::now();
@@ -105,6 +113,9 @@ pub fn train(
         let prompt_ids = draw_prompts(train_task.len(), cfg.prompts_per_step, cfg.seed, step);
         let prompts: Vec<Vec<u32>> = prompt_ids.iter().map(|&i| train_task.prompt(i).to_vec()).collect();
         let rollouts = sample_groups(models, &prompts, cfg, step_seed(cfg.seed, step))?;
+        if rollouts.iter().any(|r| r.logprobs.iter().any(|x| !x.is_finite())) {
+            bail!("step {step}: the sampler produced a non-finite log-probability; stopping (the last checkpoint is intact)");
+        }
 
         // 2. Score: the task reward r; S under the frozen reference and P under the policy, both
         //    from the trainer's forward pass (one code path and batching, so S − P is exactly 0
@@ -136,6 +147,11 @@ pub fn train(
         }
         let lr = cfg.lr_at(step);
         opt.step(&grads, lr, clip_scale(norm, cfg.clip))?;
+        if let Some(name) = optim::first_non_finite(&params)? {
+            bail!(
+                "step {step}: weight {name} is not finite after the update; stopping (the last checkpoint is intact)"
+            );
+        }
 
         let mut rec = step_record(step, &batch, norm, norm > cfg.clip, lr, start.elapsed().as_secs_f64());
         rec.sampler_logprob = sampler_p.map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
@@ -277,30 +293,24 @@ fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr:
     }
 }
 
-/// On resume, drop records of steps the checkpoint does not contain (they will be redone).
+/// On resume, drop the records of steps the checkpoint does not contain (they will be redone)
+/// and a torn last line, keeping every other record byte for byte and in place.
 fn truncate_log(path: &std::path::Path, next_step: u64) -> Result<()> {
     if !path.exists() {
         return Ok(());
     }
-    let log = RunLog::read(path)?;
-    let tmp = path.with_extension("jsonl.tmp");
-    {
-        let mut w = RunLogWriter::open(&tmp, false)?;
-        if let Some(h) = log.header {
-            w.write(&Record::Run(h))?;
-        }
-        for s in log.steps.into_iter().filter(|s| s.step < next_step) {
-            w.write(&Record::Step(s))?;
-        }
-        // An evaluation after step s is written before the checkpoint of step s: it belongs to it.
-        for e in log.evals.into_iter().filter(|e| e.step <= next_step) {
-            w.write(&Record::Eval(e))?;
-        }
-        for v in log.vals.into_iter().filter(|v| v.step <= next_step) {
-            w.write(&Record::Val(v))?;
-        }
+    // An evaluation or validation after step s is written before the checkpoint of step s: it
+    // belongs to it.
+    let torn = sharpen_analysis::runlog::truncate(path, |r| match r {
+        Record::Run(_) => true,
+        Record::Step(s) => s.step < next_step,
+        Record::Eval(e) => e.step <= next_step,
+        Record::Val(v) => v.step <= next_step,
+        Record::ConfigChange(c) => c.step <= next_step,
+    })?;
+    if let Some(line) = torn {
+        eprintln!("note: {}: dropped a torn last line ({line}), a write cut short", path.display());
     }
-    std::fs::rename(&tmp, path)?;
     Ok(())
 }
 

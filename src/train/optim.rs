@@ -187,6 +187,17 @@ pub fn grad_norm(grads: &Grads, params: &[(String, Var)]) -> Result<f64> {
     Ok(sq.sqrt())
 }
 
+/// The first weight holding a NaN or an infinity (a sum over each tensor is non-finite exactly
+/// when one of its entries is, barring overflow of a finite sum, which also deserves a stop).
+pub fn first_non_finite(params: &[(String, Var)]) -> Result<Option<String>> {
+    for (name, var) in params {
+        if !var.as_tensor().to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?.is_finite() {
+            return Ok(Some(name.clone()));
+        }
+    }
+    Ok(None)
+}
+
 /// The factor that brings `norm` down to `max_norm` (1 when it is already within).
 pub fn clip_scale(norm: f64, max_norm: f64) -> f64 {
     if norm > max_norm {
