@@ -187,13 +187,16 @@ pub fn analyze_tree(tree: &Tree, q: &PowerQuery) -> Result<PowerResult, ToyError
     let sampler = PowerSampler::new(q.alpha, q.proposal, q.steps, q.block)?;
     let exact = summarize(tree, &sequence_log_probs(tree, &power_conditionals(tree, q.alpha)));
     let temperature = summarize(tree, &sequence_log_probs(tree, &temperature_conditionals(tree, q.alpha)));
-    let tv_by_steps = steps_grid(q.steps)
+    // The grid ends at K itself, so its last run (same seed) is the reported MCMC law.
+    let mut by_steps: Vec<(usize, McmcLaw)> = steps_grid(q.steps)
         .into_iter()
-        .map(|k| {
-            let m = mcmc_law(tree, &PowerSampler { steps: k, ..sampler }, q.samples, q.seed, q.threads);
-            TvPoint { steps: k, tv: m.tv, length_tv: m.length_tv, accuracy: m.law.accuracy }
-        })
+        .map(|k| (k, mcmc_law(tree, &PowerSampler { steps: k, ..sampler }, q.samples, q.seed, q.threads)))
         .collect();
+    let tv_by_steps = by_steps
+        .iter()
+        .map(|(k, m)| TvPoint { steps: *k, tv: m.tv, length_tv: m.length_tv, accuracy: m.law.accuracy })
+        .collect();
+    let mcmc = by_steps.pop().map(|(_, m)| m).expect("the grid holds K");
     Ok(PowerResult {
         family: tree.name().to_string(),
         alpha: q.alpha,
@@ -203,7 +206,7 @@ pub fn analyze_tree(tree: &Tree, q: &PowerQuery) -> Result<PowerResult, ToyError
         proposal: q.proposal,
         block: sampler.block_ends(tree.max_len())[0],
         exact: exact.into(),
-        mcmc: mcmc_law(tree, &sampler, q.samples, q.seed, q.threads),
+        mcmc,
         temperature: temperature.into(),
         tv_by_steps,
         noise_floor: noise_floor(tree, q.alpha, q.samples, q.seed),
