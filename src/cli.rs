@@ -147,6 +147,10 @@ pub enum ToyCommand {
     /// Solve a tabular autoregressive model exactly: length marginal, accuracy and entropy of
     /// π_ref and of each regime, and sequence power against token temperature.
     Tree(TreeArgs),
+    /// Inference-time power sampling on a tree: the exact π_ref^α, the MCMC estimate
+    /// (Metropolis–Hastings over responses) and token temperature 1/α side by side, with the
+    /// total variation of the MCMC law to the exact one against the number of moves K.
+    Power(PowerArgs),
 }
 
 #[derive(Args, Debug)]
@@ -272,8 +276,9 @@ pub struct SolveArgs {
     pub json: bool,
 }
 
+/// A tabular autoregressive tree: the family and its parameters (`toy tree`, `toy power`).
 #[derive(Args, Debug)]
-pub struct TreeArgs {
+pub struct TreeFamilyArgs {
     /// geometric | reasoning | loop | fixed-length (= fixed-length:reasoning) | fixed-length:FAMILY
     pub family: String,
     /// Number of ordinary tokens V (EOS not counted). Defaults: geometric 2, reasoning 4, loop 3.
@@ -286,11 +291,6 @@ pub struct TreeArgs {
     /// loop: the loop's EOS probability (0.05).
     #[arg(long)]
     pub stop: Option<f64>,
-    /// α of a regime to solve; repeat the flag for several (default: 0.5 1 1.25 2 4).
-    #[arg(long = "alpha")]
-    pub alphas: Vec<f64>,
-    #[command(flatten)]
-    pub shape: RegimeShapeArgs,
     /// Geometric: Zipf exponent e of the token weights, u_v ∝ (v+1)^−e (default: uniform).
     #[arg(long)]
     pub zipf: Option<f64>,
@@ -312,7 +312,67 @@ pub struct TreeArgs {
     /// Refuse trees with more prefixes than this (memory guard).
     #[arg(long = "max-prefixes", default_value_t = sharpen_toy::tree::DEFAULT_MAX_NODES)]
     pub max_prefixes: usize,
+}
+
+impl TreeFamilyArgs {
+    pub fn spec(&self) -> anyhow::Result<sharpen_toy::tree::FamilySpec> {
+        let options = sharpen_toy::tree::FamilyOptions {
+            vocab: self.vocab,
+            max_len: self.max_len,
+            stop: self.stop,
+            zipf: self.zipf,
+            p_direct: self.p_direct,
+            acc_direct: self.acc_direct,
+            acc_cot: self.acc_cot,
+            p_loop: self.p_loop,
+            acc: self.acc,
+        };
+        Ok(sharpen_toy::tree::FamilySpec::parse(&self.family, &options)?)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct TreeArgs {
+    #[command(flatten)]
+    pub tree: TreeFamilyArgs,
+    /// α of a regime to solve; repeat the flag for several (default: 0.5 1 1.25 2 4).
+    #[arg(long = "alpha")]
+    pub alphas: Vec<f64>,
+    #[command(flatten)]
+    pub shape: RegimeShapeArgs,
     /// Print one JSON object (alpha_star, base, regimes[], temperature[], …) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PowerArgs {
+    #[command(flatten)]
+    pub tree: TreeFamilyArgs,
+    /// α ≥ 0: the target is π_ref^α (sequence-level power, sum normalisation).
+    #[arg(long, default_value_t = 2.0)]
+    pub alpha: f64,
+    /// K: Metropolis–Hastings moves per chain and block.
+    #[arg(long = "mcmc-steps", default_value_t = 64)]
+    pub mcmc_steps: usize,
+    /// N: independent chains, one sample each.
+    #[arg(long, default_value_t = 20_000)]
+    pub samples: usize,
+    /// Base seed; chain i uses stream i of ChaCha8 seeded with it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// temperature (token temperature 1/α, the paper's) | base (π_ref): the law suffixes are
+    /// redrawn from.
+    #[arg(long, default_value = "temperature")]
+    pub proposal: String,
+    /// B: tokens per block of the block-wise schedule (K moves after each block) [default: the
+    /// cap, one block of K moves over complete responses].
+    #[arg(long)]
+    pub block: Option<usize>,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object ({"exact", "mcmc", "temperature", "tv_by_steps", …}) instead of tables.
     #[arg(long)]
     pub json: bool,
 }
@@ -330,6 +390,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::Train(a)) => crate::toy_dynamics::train(&a),
         Command::Toy(ToyCommand::Flow(a)) => crate::toy_dynamics::flow(&a),
         Command::Toy(ToyCommand::Tree(a)) => crate::toy_cmd::tree(&a),
+        Command::Toy(ToyCommand::Power(a)) => crate::toy_cmd::power(&a),
         Command::Data(a) => crate::data_cmd::summary(&a),
         Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
             (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),

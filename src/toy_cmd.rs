@@ -1,6 +1,6 @@
 //! `sharpen toy …`: the exact module on the command line.
 
-use crate::cli::{SolveArgs, TreeArgs};
+use crate::cli::{PowerArgs, SolveArgs, TreeArgs};
 use crate::problem::read_problem;
 use crate::table::{render_report, render_table};
 use anyhow::{bail, Result};
@@ -54,25 +54,35 @@ pub fn list() -> Result<()> {
 pub fn tree(args: &TreeArgs) -> Result<()> {
     use sharpen_toy::regime::PAPER_ALPHAS;
     use sharpen_toy::tree::report::{analyze, to_report, TreeQuery};
-    use sharpen_toy::tree::{FamilyOptions, FamilySpec};
-    let options = FamilyOptions {
-        vocab: args.vocab,
-        max_len: args.max_len,
-        stop: args.stop,
-        zipf: args.zipf,
-        p_direct: args.p_direct,
-        acc_direct: args.acc_direct,
-        acc_cot: args.acc_cot,
-        p_loop: args.p_loop,
-        acc: args.acc,
-    };
-    let spec = FamilySpec::parse(&args.family, &options)?;
+    let spec = args.tree.spec()?;
     let query = TreeQuery {
         alphas: if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() },
         mode: args.shape.mode()?,
         beta_inv: args.shape.beta_inv,
         normalization: args.shape.normalization()?,
-        max_nodes: args.max_prefixes,
+        max_nodes: args.tree.max_prefixes,
+    };
+    let result = analyze(&spec, &query)?;
+    if args.json {
+        emit(&(serde_json::to_string(&result)? + "\n"))
+    } else {
+        emit(&render_report(&to_report(&result)))
+    }
+}
+
+pub fn power(args: &PowerArgs) -> Result<()> {
+    use sharpen_toy::mcmc::Proposal;
+    use sharpen_toy::tree::mcmc::{analyze, to_report, PowerQuery};
+    let spec = args.tree.spec()?;
+    let query = PowerQuery {
+        alpha: args.alpha,
+        steps: args.mcmc_steps,
+        samples: args.samples,
+        seed: args.seed,
+        proposal: Proposal::parse(&args.proposal)?,
+        block: args.block,
+        threads: args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
+        max_nodes: args.tree.max_prefixes,
     };
     let result = analyze(&spec, &query)?;
     if args.json {

@@ -90,3 +90,61 @@ fn tree_scenarios_are_listed_and_run() {
         assert_eq!(v["scenario"], name);
     }
 }
+
+/// `sharpen toy power`: exact π_ref^α, the MCMC estimate and token temperature side by side,
+/// each with accuracy, mean length and length law; TV to the exact law against K.
+#[test]
+fn power_prints_exact_mcmc_and_temperature_side_by_side() {
+    let args = ["toy", "power", "reasoning", "--alpha", "2", "--mcmc-steps", "8", "--samples", "3000", "--seed", "5"];
+    let v = json(&[&args[..], &["--json"]].concat());
+    for key in ["exact", "mcmc", "temperature"] {
+        let law = &v[key];
+        let pmf: Vec<f64> = law["length_pmf"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(pmf.len(), 9, "{key}: lengths 0..=8");
+        assert!((pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{key}");
+        let mean: f64 = pmf.iter().enumerate().map(|(l, p)| l as f64 * p).sum();
+        assert!((law["mean_length"].as_f64().unwrap() - mean).abs() < 1e-9, "{key}");
+        assert!((0.0..=1.0).contains(&law["accuracy"].as_f64().unwrap()), "{key}");
+    }
+    // The exact law is the DP's π_ref^α, the one `toy tree` reports as the tempered target.
+    let tree = json(&["toy", "tree", "reasoning", "--alpha", "2", "--json"]);
+    let acc = |x: &serde_json::Value| x["accuracy"].as_f64().unwrap();
+    assert!((acc(&v["exact"]) - acc(&tree["regimes"][0])).abs() < 1e-12);
+    assert_eq!(
+        v["exact"],
+        serde_json::json!({
+            "accuracy": tree["temperature"][0]["power"]["accuracy"],
+            "mean_length": tree["temperature"][0]["power"]["mean_length"],
+            "length_pmf": tree["temperature"][0]["power"]["length_pmf"],
+        })
+    );
+    assert_eq!(v["temperature"]["accuracy"], tree["temperature"][0]["temperature"]["accuracy"]);
+    let ks: Vec<u64> = v["tv_by_steps"].as_array().unwrap().iter().map(|p| p["steps"].as_u64().unwrap()).collect();
+    assert_eq!(ks, vec![0, 1, 2, 4, 8]);
+    assert_eq!(v["tv_by_steps"][4]["tv"], v["mcmc"]["tv"]);
+    assert!(v["mcmc"]["forward_tokens_per_sample"].as_f64().unwrap() >= 8.0);
+    // Seeded: the same command prints the same numbers, on any number of threads.
+    assert_eq!(json(&[&args[..], &["--json", "--threads", "1"]].concat()), v);
+    let out = sharpen(&args);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("exact π_ref^α") && text.contains("token temperature") && text.contains("TV"), "{text}");
+}
+
+#[test]
+fn power_rejects_bad_input_on_one_line() {
+    for (args, needle) in [
+        (vec!["toy", "power", "banana"], "unknown tree family"),
+        (vec!["toy", "power", "geometric", "--alpha=-1"], "alpha"),
+        (vec!["toy", "power", "geometric", "--samples", "0"], "samples"),
+        (vec!["toy", "power", "geometric", "--block", "0"], "block"),
+        (vec!["toy", "power", "geometric", "--proposal", "uniform"], "proposal"),
+        (vec!["toy", "power", "geometric", "--stop", "1.5"], "stop"),
+    ] {
+        let out = sharpen(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "expected '{needle}' in: {err}");
+    }
+}

@@ -6,6 +6,8 @@
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
 //! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.
 //! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
+//! * [`mcmc`] — inference-time power sampling: Metropolis–Hastings toward π_ref^α over any
+//!   autoregressive model.
 //! * [`tree`] — tabular autoregressive models with EOS: T4–T6 and T8 by exact DP over prefixes.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
@@ -14,6 +16,7 @@ pub mod dynamics;
 pub mod error;
 pub mod logspace;
 pub mod majority;
+pub mod mcmc;
 pub mod regime;
 pub mod report;
 pub mod rloo;

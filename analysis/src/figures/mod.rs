@@ -11,6 +11,7 @@ pub mod length_bias;
 pub mod length_marginals;
 pub mod llm;
 pub mod perturbation;
+pub mod power_mcmc;
 pub mod power_temperature;
 pub mod regime_targets;
 pub mod render;
@@ -64,6 +65,11 @@ pub fn exact() -> Vec<ExactFigure> {
             name: power_temperature::NAME,
             about: "T6: sequence power against token temperature — KL, accuracy and length against α",
             build: power_temperature::figure,
+        },
+        ExactFigure {
+            name: power_mcmc::NAME,
+            about: "Power sampling by MCMC against the exact π_ref^α — TV against K, accuracy against α",
+            build: power_mcmc::figure,
         },
         ExactFigure {
             name: exact_flow::NAME,

@@ -9,6 +9,7 @@
 //!   (`sum`, `mean`, `weighted_mean`), and [`Summary`] (length pmf, mean length, accuracy,
 //!   entropy, answers).
 //! * [`power`] — the exact token conditionals of π_ref^α, q(v|n) ∝ p(v|n)^α·Z_α(n·v).
+//! * [`mcmc`] — the MCMC power sampler on a tree beside the exact π_ref^α (`sharpen toy power`).
 //! * [`temperature`] — token-level temperature 1/α, for comparison; [`sample`] draws sequences
 //!   token by token from any conditionals.
 //! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree`;
@@ -34,6 +35,7 @@
 
 pub mod dp;
 pub mod families;
+pub mod mcmc;
 pub mod model;
 pub mod power;
 pub mod report;
