@@ -39,6 +39,20 @@ pub struct ModelParts {
     pub generation_config: Option<Value>,
 }
 
+impl From<crate::gguf::GgufParts> for ModelParts {
+    /// What the model loader takes from a GGUF file: the same files a converted folder holds.
+    fn from(g: crate::gguf::GgufParts) -> Self {
+        let tokenizer_config = Some(g.tokenizer_config());
+        ModelParts {
+            config: g.config,
+            tensors: g.tensors,
+            tokenizer: g.tokenizer,
+            tokenizer_config,
+            generation_config: Some(g.generation_config),
+        }
+    }
+}
+
 pub struct LanguageModel {
     pub model: Model,
     pub tokenizer: Tokenizer,
@@ -82,7 +96,7 @@ impl LanguageModel {
         }
         if path.extension().and_then(|e| e.to_str()) == Some("gguf") {
             let parts = crate::gguf::gguf_to_parts(path)?;
-            return Self::from_parts(parts.into_model_parts(), opts);
+            return Self::from_parts(parts.into(), opts);
         }
         Err(LmError::Other(format!("{}: not a model folder or a .gguf file", path.display())))
     }

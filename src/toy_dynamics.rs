@@ -16,20 +16,20 @@ use sharpen_toy::dynamics::train::SeedRun;
 use sharpen_toy::dynamics::{train_seeds, Objective, TabularBandit, TabularTree, TrainConfig, Trainable};
 use sharpen_toy::report::Table;
 use sharpen_toy::tree::{FamilyOptions, FamilySpec, DEFAULT_MAX_NODES};
-use sharpen_toy::{row, scenarios, Bandit};
+use sharpen_toy::{problems, row, Bandit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// A named problem (see `scenarios::problem`) or a JSON problem file.
+/// A named problem (see `problems::problem`) or a JSON problem file.
 pub fn load_problem(name: &str) -> Result<Bandit> {
-    if let Some(b) = scenarios::problem(name) {
+    if let Some(b) = problems::problem(name) {
         return Ok(b);
     }
     let path = Path::new(name);
     if path.exists() {
         return read_problem(path);
     }
-    bail!("unknown problem '{name}' (known: {}, or a JSON problem file)", scenarios::PROBLEMS.join(", "))
+    bail!("unknown problem '{name}' (known: {}, or a JSON problem file)", problems::PROBLEMS.join(", "))
 }
 
 pub fn train(a: &TrainArgs) -> Result<()> {

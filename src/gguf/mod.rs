@@ -64,18 +64,6 @@ impl GgufParts {
         }
         v
     }
-
-    /// What the model loader takes: the same files a converted folder would hold.
-    pub fn into_model_parts(self) -> crate::lm::ModelParts {
-        let tokenizer_config = Some(self.tokenizer_config());
-        crate::lm::ModelParts {
-            config: self.config,
-            tensors: self.tensors,
-            tokenizer: self.tokenizer,
-            tokenizer_config,
-            generation_config: Some(self.generation_config),
-        }
-    }
 }
 
 /// Read a GGUF file and dequantise it to f32 Hugging Face parts.

@@ -17,6 +17,7 @@ pub mod error;
 pub mod logspace;
 pub mod majority;
 pub mod mcmc;
+pub mod problems;
 pub mod regime;
 pub mod report;
 pub mod rloo;

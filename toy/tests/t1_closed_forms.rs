@@ -72,7 +72,7 @@ proptest! {
 
 #[test]
 fn control_target_is_the_base_model() {
-    let b = sharpen_toy::scenarios::many_paths();
+    let b = sharpen_toy::problems::many_paths();
     let t = b.target(&Regime::control());
     for (x, y) in t.iter().zip(b.base()) {
         assert!((x - y).abs() < 1e-12);
@@ -81,7 +81,7 @@ fn control_target_is_the_base_model() {
 
 #[test]
 fn sharpening_optimum_is_the_mode() {
-    let b: Bandit = sharpen_toy::scenarios::many_paths();
+    let b: Bandit = sharpen_toy::problems::many_paths();
     let base = b.base();
     let mode = (0..b.len()).max_by(|&i, &j| base[i].total_cmp(&base[j])).unwrap();
     assert_eq!(b.argmax(&Regime::sharpening()), vec![mode]);

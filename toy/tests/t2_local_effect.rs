@@ -39,6 +39,6 @@ proptest! {
 /// The tempered slope is not sign-definite: sharpening can lower accuracy.
 #[test]
 fn tempered_slope_can_be_negative() {
-    let b = sharpen_toy::scenarios::many_paths();
+    let b = sharpen_toy::problems::many_paths();
     assert!(tempered_accuracy_slope(&b, 1.0) < 0.0);
 }

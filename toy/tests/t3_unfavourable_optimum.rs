@@ -1,7 +1,7 @@
 //! T3: on many-paths the sharpening optimum is wrong while π_ref is mostly right.
 
+use sharpen_toy::problems::many_paths;
 use sharpen_toy::regime::{PAPER_ALPHAS, PAPER_BETA_INVS};
-use sharpen_toy::scenarios::many_paths;
 use sharpen_toy::theory::unfavourable_optimum;
 
 #[test]

@@ -4,7 +4,7 @@
 use sharpen_toy::dynamics::fixed_points::{fixed_points, Stability};
 use sharpen_toy::dynamics::t7;
 use sharpen_toy::dynamics::{Objective, TabularBandit, TrainConfig};
-use sharpen_toy::scenarios::{many_paths, near_tie, small_four};
+use sharpen_toy::problems::{many_paths, near_tie, small_four};
 use sharpen_toy::Regime;
 
 /// Sampling-mode flows settle exponentially; these settle to 1e-6 by t = 10⁵ on both problems.

@@ -2,8 +2,8 @@
 //! π_ref, on the many-paths problem (T2, T3).
 
 use super::{Axis, Figure, Legend, Panel, Series, Style};
+use sharpen_toy::problems::many_paths;
 use sharpen_toy::regime::PAPER_ALPHAS;
-use sharpen_toy::scenarios::many_paths;
 use sharpen_toy::{theory, Regime};
 
 pub const NAME: &str = "accuracy-vs-alpha-beta-inv-many-paths";

@@ -5,7 +5,7 @@ use super::{regime_color, Axis, Figure, Panel, Series, Style};
 use sharpen_toy::dynamics::flow::{exact_flow, log_times};
 use sharpen_toy::dynamics::ode::Tolerance;
 use sharpen_toy::dynamics::{Objective, TabularBandit};
-use sharpen_toy::scenarios::many_paths;
+use sharpen_toy::problems::many_paths;
 use sharpen_toy::Regime;
 
 pub const NAME: &str = "exact-flow-many-paths";

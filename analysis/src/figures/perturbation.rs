@@ -3,7 +3,7 @@
 
 use super::{regime_color, Axis, Figure, Panel, Series, Style};
 use sharpen_toy::dynamics::t7::perturbation_sensitivity;
-use sharpen_toy::scenarios::near_tie;
+use sharpen_toy::problems::near_tie;
 use sharpen_toy::Regime;
 
 pub const NAME: &str = "optimum-sensitivity-to-pi-ref";

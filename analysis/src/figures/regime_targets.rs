@@ -2,7 +2,7 @@
 //! is the single most likely string, whose answer is wrong.
 
 use super::{Axis, Figure, Legend, Panel, Series, Style};
-use sharpen_toy::scenarios::many_paths;
+use sharpen_toy::problems::many_paths;
 use sharpen_toy::Regime;
 
 pub const NAME: &str = "regime-targets-many-paths";

@@ -5,7 +5,7 @@ use super::{Axis, Figure, Legend, Panel, Series, Style};
 use sharpen_toy::dynamics::reports::scenario_config;
 use sharpen_toy::dynamics::t7::{seed_vs_gap, self_certainty_fixed_points};
 use sharpen_toy::dynamics::{Objective, Stability};
-use sharpen_toy::scenarios::small_four;
+use sharpen_toy::problems::small_four;
 use sharpen_toy::Regime;
 
 pub const NAME: &str = "self-referential-sharpening";

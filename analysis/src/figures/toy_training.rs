@@ -6,7 +6,7 @@ use super::{regime_color, Axis, Figure, Panel, Series, Style};
 use sharpen_toy::dynamics::reports::scenario_config;
 use sharpen_toy::dynamics::summary::{Quantiles, StepSummary};
 use sharpen_toy::dynamics::t7::seed_spread;
-use sharpen_toy::scenarios::many_paths;
+use sharpen_toy::problems::many_paths;
 use sharpen_toy::Regime;
 
 pub const NAME: &str = "toy-training-curves-many-paths";

@@ -137,8 +137,8 @@ impl TabularBandit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::problems::many_paths;
     use crate::regime::Regime;
-    use crate::scenarios::many_paths;
 
     fn objectives() -> Vec<Objective> {
         vec![

@@ -175,8 +175,8 @@ impl Trainable for TabularBandit {
 mod tests {
     use super::*;
     use crate::dynamics::objective::Objective;
+    use crate::problems::many_paths;
     use crate::regime::Regime;
-    use crate::scenarios::many_paths;
     use rand::SeedableRng;
 
     /// The average of many sampled RLOO gradients (sequence-level loss) converges to the

@@ -5,10 +5,10 @@ use super::objective::Objective;
 use super::t7;
 use super::train::TrainConfig;
 use crate::bandit::Bandit;
+use crate::problems::{many_paths, near_tie, small_four};
 use crate::regime::Regime;
 use crate::report::{Report, Table};
 use crate::row;
-use crate::scenarios::{many_paths, near_tie, small_four};
 
 /// Threads for the scenarios' stochastic runs (results do not depend on it).
 fn threads() -> usize {

@@ -110,7 +110,7 @@ pub struct GapRow {
     pub accuracy: f64,
 }
 
-/// Train `seeds` seeds on [`crate::scenarios::near_tie`]`(gap)` for each gap.
+/// Train `seeds` seeds on [`crate::problems::near_tie`]`(gap)` for each gap.
 pub fn seed_vs_gap(
     objective: Objective,
     gaps: &[f64],
@@ -120,7 +120,7 @@ pub fn seed_vs_gap(
 ) -> Result<Vec<GapRow>, ToyError> {
     gaps.iter()
         .map(|&gap| {
-            let b = crate::scenarios::near_tie(gap);
+            let b = crate::problems::near_tie(gap);
             let s = seed_spread(&b, objective, cfg, seeds, threads)?.last;
             let frac = |i: usize| *s.modes.get(&i).unwrap_or(&0) as f64 / seeds as f64;
             Ok(GapRow {

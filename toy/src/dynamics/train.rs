@@ -176,8 +176,8 @@ pub fn train_seeds(
 mod tests {
     use super::*;
     use crate::dynamics::bandit_policy::TabularBandit;
+    use crate::problems::many_paths;
     use crate::regime::Regime;
-    use crate::scenarios::many_paths;
 
     #[test]
     fn same_seed_same_run_whatever_the_thread_count() {

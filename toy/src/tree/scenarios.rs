@@ -4,10 +4,10 @@ use super::families::Geometric;
 use super::model::Tree;
 use super::spec::{FamilyOptions, FamilySpec};
 use super::theory::*;
+use crate::problems::TILT_GRID;
 use crate::regime::{Normalization, PAPER_ALPHAS};
 use crate::report::{Report, Table};
 use crate::row;
-use crate::scenarios::TILT_GRID;
 
 fn named(name: &str) -> Tree {
     FamilySpec::parse(name, &FamilyOptions::default())
