@@ -1,19 +1,22 @@
-//! The `sharpen` binary: parse, dispatch, report errors. Everything else lives in the library.
+//! The `sharpen` binary: parse, dispatch, report errors. Its command-line tree is cli/; everything
+//! else lives in the library.
+
+mod cli;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = sharpen::cli::Cli::parse();
+    let cli = cli::Cli::parse();
     let debug = cli.debug;
-    match sharpen::cli::run(cli) {
+    match cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if debug => {
             eprintln!("error: {e:?}");
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {}", sharpen::cli::one_line(&e));
+            eprintln!("error: {}", cli::one_line(&e));
             ExitCode::from(2)
         }
     }

@@ -46,20 +46,6 @@ pub struct SamplingParams {
     pub sampler: Sampler,
 }
 
-/// The sampling flags `sharpen sample` and `sharpen eval` share.
-#[derive(clap::Args, Debug, Clone)]
-pub struct SamplingFlags {
-    /// Softmax temperature (> 0; the paper samples at 1).
-    #[arg(long, default_value_t = 1.0)]
-    pub temperature: f64,
-    /// Nucleus sampling mass in (0, 1]; 1 = whole vocabulary.
-    #[arg(long, default_value_t = 1.0)]
-    pub top_p: f64,
-    /// Seed of every random draw.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-}
-
 /// Where the next tokens are picked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sampler {

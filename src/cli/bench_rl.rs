@@ -4,19 +4,19 @@
 //! memory of the whole. scripts/bench_gpu_baseline.py measures the same two things with
 //! transformers, for the side-by-side table of scripts/device-check.sh.
 
-use crate::device::{self, PeakMemory};
-use crate::model::random::{parameter_count, random_tensors};
-use crate::model::{profile, BackwardOptions, LoadOptions, Model, ModelConfig};
-use crate::rollout::{sample, SamplingParams};
-use crate::train::group::score_groups;
-use crate::train::loss::{pack, policy_gradient, sequence_logprobs};
-use crate::train::optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use anyhow::{ensure, Context, Result};
 use candle_core::{DType, Device};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map};
+use sharpen::device::PeakMemory;
+use sharpen::model::random::{parameter_count, random_tensors};
+use sharpen::model::{profile, BackwardOptions, LoadOptions, Model, ModelConfig};
+use sharpen::rollout::{sample, SamplingParams};
+use sharpen::train::group::score_groups;
+use sharpen::train::loss::{pack, policy_gradient, sequence_logprobs};
+use sharpen::train::optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use sharpen_toy::Regime;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -26,12 +26,8 @@ pub struct BenchRlArgs {
     /// A model's config.json (configs/shapes/ has the paper's three models and a tiny one).
     #[arg(long)]
     pub shape: PathBuf,
-    /// cpu, cuda or auto.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
-    /// f32, bf16 or auto (bf16 on a GPU, f32 on the CPU).
-    #[arg(long, default_value = "auto")]
-    pub dtype: String,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
     /// Sequences per step (prompts × samples per prompt).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
@@ -86,8 +82,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let config: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", a.shape.display()))?;
     let cfg = ModelConfig::from_json(&config)?;
-    let dev = device::select(&a.device)?;
-    let dtype = device::dtype(&a.dtype, &dev)?;
+    let (dev, dtype) = a.device.resolve("auto")?;
     let params = parameter_count(&cfg);
     let state_dtype = match a.optimizer_state.as_str() {
         "f32" => DType::F32,
@@ -156,9 +151,9 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         if a.compare_composed {
             // The composed ops, then the fused ones again.
             for composed in [true, false] {
-                crate::model::use_composed_ops(composed);
+                sharpen::model::use_composed_ops(composed);
                 let s = rl_step(a.micro_batch);
-                crate::model::use_composed_ops(false);
+                sharpen::model::use_composed_ops(false);
                 versus_composed.insert(if composed { "composed" } else { "fused" }.into(), json!(s?.0));
             }
         }

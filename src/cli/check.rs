@@ -1,9 +1,21 @@
 //! `sharpen check`: the predictions P1–P6 on run logs.
 
-use crate::cli::CheckArgs;
-use crate::table::render_table;
+use super::table::render_table;
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use sharpen_analysis::{predictions, runs};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Run logs (JSONL files, or folders searched for *.jsonl); runs are grouped by the regime
+    /// in their header.
+    #[arg(long, num_args = 1.., required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Print the checks as one JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
 
 pub fn run(args: &CheckArgs) -> Result<()> {
     let loaded = runs::load(&args.runs).context("reading run logs")?;

@@ -1,11 +1,11 @@
 //! `sharpen toy train` and `sharpen toy flow`: T7's stochastic runs and exact flows on the
 //! command line, with per-seed JSONL run logs in the shared schema.
 
-use crate::cli::{FlowArgs, TrainArgs};
-use crate::problem::read_problem;
-use crate::table::render_table;
+use super::table::render_table;
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use serde_json::json;
+use sharpen::problem::read_problem;
 use sharpen_analysis::runlog::{LengthSummary, Record, RunHeader, RunLogWriter, StepRecord};
 use sharpen_toy::dynamics::estimator::LossAggregation;
 use sharpen_toy::dynamics::fixed_points::fixed_points;
@@ -19,6 +19,75 @@ use sharpen_toy::tree::{FamilyOptions, FamilySpec, DEFAULT_MAX_NODES};
 use sharpen_toy::{problems, row, Bandit};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Problem: many-paths, near-tie, near-tie:GAP, small-four, a JSON problem file, or a tabular
+    /// autoregressive tree tree:FAMILY (geometric, reasoning, loop, fixed-length[:FAMILY]).
+    pub scenario: String,
+    /// task | sharpening | control | tempered:ALPHA | tilted:ALPHA:BETA_INV | self-certainty
+    #[arg(long)]
+    pub regime: String,
+    /// Trees only: never sample EOS, roll out to the length cap (the paper's fixed-length runs);
+    /// P and the gradient still use the full softmax, EOS included.
+    #[arg(long = "ignore-eos")]
+    pub ignore_eos: bool,
+    /// Number of seeds (independent runs, trained in parallel).
+    #[arg(long, default_value_t = 64)]
+    pub seeds: usize,
+    /// Optimiser steps per seed.
+    #[arg(long, default_value_t = 200)]
+    pub steps: usize,
+    /// Peak learning rate of AdamW (betas 0.9/0.999, eps 1e-8, weight decay 0.01).
+    #[arg(long, default_value_t = 0.05)]
+    pub lr: f64,
+    /// K: rollouts per prompt (one leave-one-out group).
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    /// Prompts (RLOO groups) per optimiser step.
+    #[arg(long, default_value_t = 4)]
+    pub prompts: usize,
+    /// Linear warm-up steps from 0.1× to 1× the learning rate [default: steps / 10].
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// token (Σ over the batch's tokens / number of tokens, the paper's) | sequence (per rollout).
+    #[arg(long, default_value = "token")]
+    pub loss: String,
+    /// Gradient-norm clipping threshold.
+    #[arg(long = "max-grad-norm", default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    /// Base seed; seed i uses stream i of ChaCha8 seeded with it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads [default: all cores]; results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object (config, per-step summaries, final summary) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Write one JSONL run log per seed into DIR (header record, then one record per step).
+    #[arg(long = "log-dir")]
+    pub log_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FlowArgs {
+    /// Problem: many-paths, near-tie, near-tie:GAP, small-four, or a JSON problem file.
+    pub scenario: String,
+    /// task | sharpening | control | tempered:ALPHA | tilted:ALPHA:BETA_INV | self-certainty
+    #[arg(long)]
+    pub regime: String,
+    /// Integrate the flow up to this time.
+    #[arg(long = "t-end", default_value_t = 1e6)]
+    pub t_end: f64,
+    /// Enumerate every face when the problem has at most this many responses; otherwise the
+    /// vertices and the nested faces of π_ref's top-k responses.
+    #[arg(long = "max-faces", default_value_t = 10)]
+    pub max_faces: usize,
+    /// Print one JSON object (flow, closed form, fixed points) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// A named problem (see `problems::problem`) or a JSON problem file.
 pub fn load_problem(name: &str) -> Result<Bandit> {

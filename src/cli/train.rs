@@ -1,15 +1,14 @@
 //! `sharpen train`: read the experiment, load the policy and its frozen reference, train.
 
-use crate::lm::LanguageModel;
-use crate::model::LoadOptions;
-use crate::train::config::TrainConfig;
-use crate::train::math_task::{problems_from_spec, MathTask};
-use crate::train::run_dir::{Claim, RunDir};
-use crate::train::{self, Models, Task};
 use anyhow::{Context, Result};
-use candle_core::{DType, Device};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use sharpen::lm::LanguageModel;
+use sharpen::model::LoadOptions;
+use sharpen::train::config::TrainConfig;
+use sharpen::train::math_task::{problems_from_spec, MathTask};
+use sharpen::train::run_dir::{Claim, RunDir};
+use sharpen::train::{self, Models, Task};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -30,22 +29,14 @@ pub struct TrainArgs {
     /// the change in the log.
     #[arg(long, requires = "resume")]
     pub allow_config_change: bool,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
     /// The data folder (default: $SHARPEN_DATA, else data/ of the repository you are in).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Print the resolved configuration as TOML and exit.
     #[arg(long)]
     pub print_config: bool,
-}
-
-pub fn device(dtype: &str) -> Result<(Device, DType)> {
-    let device = Device::cuda_if_available(0)?;
-    let dtype = match dtype {
-        "bf16" if !device.is_cpu() => DType::BF16,
-        // candle's CPU matmul has no fast bf16 path: f32 on the CPU whatever the config says.
-        _ => DType::F32,
-    };
-    Ok((device, dtype))
 }
 
 pub fn run(args: &TrainArgs) -> Result<()> {
@@ -57,8 +48,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     // Claim out_dir before any model is loaded: a refusal costs nothing.
     let claim = Claim { resume: args.resume, overwrite: args.overwrite, allow_config_change: args.allow_config_change };
     let run_dir = RunDir::claim(&cfg, claim)?;
-    let (device, dtype) = device(&cfg.dtype)?;
-    let model_dir = crate::hub::resolve_model(&cfg.model)?;
+    // The config's bf16 is the GPU recipe: on the CPU (no fast bf16 matmul in candle) it is f32.
+    let default = if cfg.dtype == "bf16" { "auto" } else { cfg.dtype.as_str() };
+    let (device, dtype) = args.device.resolve(default)?;
+    let model_dir = sharpen::hub::resolve_model(&cfg.model)?;
     let open = |trainable| {
         LanguageModel::open(&model_dir, &LoadOptions { dtype, device: device.clone(), trainable })
             .with_context(|| format!("loading {}", cfg.model.display()))
@@ -68,7 +61,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
 
     // The synthetic task makes one problem per prompt the run draws unless told how many.
     let steps_problems = match cfg.synthetic_problems {
-        0 => (cfg.steps as usize).saturating_mul(cfg.prompts_per_step).clamp(1, crate::data::MAX_SYNTHETIC),
+        0 => (cfg.steps as usize).saturating_mul(cfg.prompts_per_step).clamp(1, sharpen::data::MAX_SYNTHETIC),
         n => n,
     };
     let train_problems = problems_from_spec(

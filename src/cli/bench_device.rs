@@ -5,12 +5,12 @@
 //! CPU's f32 gradient (every weight must get one); greedy tokens of the device sampler against
 //! the host sampler on the CPU.
 
-use crate::device;
-use crate::model::{next_token_logprobs, BackwardOptions, Grads, LoadOptions, Model};
-use crate::rollout::{sample, Sampler, SamplingParams};
 use anyhow::{bail, Context, Result};
 use candle_core::{DType, Device, IndexOp, Tensor};
 use clap::Args;
+use sharpen::device;
+use sharpen::model::{next_token_logprobs, BackwardOptions, Grads, LoadOptions, Model};
+use sharpen::rollout::{sample, Sampler, SamplingParams};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]

@@ -1,10 +1,28 @@
 //! `sharpen figures`: every exact-module figure, and the run-log figures when runs are given.
 
-use crate::cli::FiguresArgs;
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sharpen_analysis::figures::{self, llm, Figure};
 use sharpen_analysis::{atomic, runs};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct FiguresArgs {
+    /// Folder the figures are written to (created if missing).
+    #[arg(long, default_value = "figures")]
+    pub out: PathBuf,
+    /// Run logs (JSONL files, or folders searched for *.jsonl) to draw training curves, pass@k
+    /// curves and a results table from.
+    #[arg(long, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
+    /// Draw only the figure with this name (see `sharpen figures --list`).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// List the figures' names and what each shows, then exit.
+    #[arg(long)]
+    pub list: bool,
+}
 
 pub fn run(args: &FiguresArgs) -> Result<()> {
     let exact = figures::exact();

@@ -1,12 +1,11 @@
 //! `sharpen sample`: prompts in, sampled continuations out.
 
-use crate::lm::LanguageModel;
-use crate::model::LoadOptions;
-use crate::rollout::{sample, SamplingParams, StopReason};
 use anyhow::{bail, Context, Result};
-use candle_core::DType;
 use clap::Args;
 use serde_json::Value;
+use sharpen::lm::LanguageModel;
+use sharpen::model::LoadOptions;
+use sharpen::rollout::{sample, SamplingParams, StopReason};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -30,7 +29,7 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 256)]
     pub max_tokens: usize,
     #[command(flatten)]
-    pub sampling: crate::rollout::SamplingFlags,
+    pub sampling: super::SamplingFlags,
     /// Take the most likely token at every step (ignores temperature and top-p).
     #[arg(long)]
     pub greedy: bool,
@@ -43,12 +42,8 @@ pub struct SampleArgs {
     /// Rows (prompts × samples) sampled together in one batch.
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
-    /// Compute dtype: f32 (CPU) or bf16 / f16 (GPU).
-    #[arg(long, default_value = "f32")]
-    pub dtype: String,
-    /// cpu, cuda or auto (the GPU when this binary has CUDA and one is present).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
 }
 
 /// The prompts of a JSONL file: each line a JSON string or an object with a "prompt" string.
@@ -68,15 +63,6 @@ pub fn read_prompts(path: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-pub fn parse_dtype(s: &str) -> Result<DType> {
-    match s {
-        "f32" => Ok(DType::F32),
-        "bf16" => Ok(DType::BF16),
-        "f16" => Ok(DType::F16),
-        other => bail!("unknown dtype {other:?} (f32, bf16, f16)"),
-    }
-}
-
 pub fn run(a: &SampleArgs) -> Result<()> {
     if a.n == 0 || a.max_tokens == 0 || a.batch_size == 0 {
         bail!("--n, --max-tokens and --batch-size must be >= 1");
@@ -86,8 +72,8 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         (None, Some(f)) => read_prompts(f)?,
         _ => bail!("give exactly one of --prompt and --prompts"),
     };
-    let opts =
-        LoadOptions { dtype: parse_dtype(&a.dtype)?, device: crate::device::select(&a.device)?, trainable: false };
+    let (device, dtype) = a.device.resolve("auto")?;
+    let opts = LoadOptions { dtype, device, trainable: false };
     let lm = LanguageModel::open(&a.model, &opts).with_context(|| format!("loading {}", a.model.display()))?;
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {
@@ -99,7 +85,7 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         ignore_eos: a.ignore_eos,
         seed: a.sampling.seed,
         stream_offset: 0,
-        sampler: crate::rollout::Sampler::Auto,
+        sampler: sharpen::rollout::Sampler::Auto,
     };
     let per_call = (a.batch_size / a.n.max(1)).max(1);
     for (c, chunk) in ids.chunks(per_call).enumerate() {

@@ -1,12 +1,12 @@
 //! `sharpen eval`: pass@k and maj@k of a model (or a training checkpoint) on a dataset.
 
-use crate::eval::{evaluate, EvalSettings};
-use crate::lm::LanguageModel;
-use crate::model::LoadOptions;
-use crate::train::math_task::{problems_from_spec, PromptStyle};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use sharpen::eval::{evaluate, EvalSettings};
+use sharpen::lm::LanguageModel;
+use sharpen::model::LoadOptions;
+use sharpen::train::math_task::{problems_from_spec, PromptStyle};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -34,7 +34,9 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0)]
     pub max_new_tokens: usize,
     #[command(flatten)]
-    pub sampling: crate::rollout::SamplingFlags,
+    pub sampling: super::SamplingFlags,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
     /// Evaluate only the first N problems (0 = all).
     #[arg(long, default_value_t = 0)]
     pub problems: usize,
@@ -70,7 +72,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         problems.truncate(a.problems);
     }
     // bf16 on a GPU (as the policy trained there), f32 on the CPU.
-    let (device, dtype) = crate::train_cmd::device("bf16")?;
+    let (device, dtype) = a.device.resolve("auto")?;
     let lm = LanguageModel::open(&a.model, &LoadOptions { dtype, device, trainable: false })
         .with_context(|| format!("loading {}", a.model.display()))?;
     let settings = EvalSettings {

@@ -1,9 +1,25 @@
 //! `sharpen verify`: check one prediction, or a JSONL file of cases, against gold answers.
 
 use anyhow::{bail, Context, Result};
+use clap::Args;
 use serde::Deserialize;
 use std::io::Write;
 use std::path::Path;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["pred", "cases"])))]
+pub struct VerifyArgs {
+    /// A response or bare answer; its last \boxed{} (or `####`, "the answer is") is used if present.
+    #[arg(long, requires = "gold", conflicts_with = "cases")]
+    pub pred: Option<String>,
+    /// The gold answer, or a solution whose last \boxed{} holds it.
+    #[arg(long, requires = "pred")]
+    pub gold: Option<String>,
+    /// JSONL file with one {"pred": ..., "gold": ...} per line; prints one {"correct": true|false} per line.
+    #[arg(long)]
+    pub cases: Option<PathBuf>,
+}
 
 /// One line of a `--cases` file; other keys (labels, notes) are ignored.
 #[derive(Deserialize)]
@@ -14,7 +30,7 @@ struct CaseLine {
 
 /// Print `true` or `false` for one prediction against one gold answer.
 pub fn verify_one(pred: &str, gold: &str) -> Result<()> {
-    println!("{}", crate::verify::is_correct(pred, gold));
+    println!("{}", sharpen::verify::is_correct(pred, gold));
     Ok(())
 }
 
@@ -35,9 +51,17 @@ pub fn verify_cases(path: &Path) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for c in &cases {
-        let correct = crate::verify::is_correct(&c.pred, &c.gold);
+        let correct = sharpen::verify::is_correct(&c.pred, &c.gold);
         writeln!(out, "{}", serde_json::json!({ "correct": correct }))?;
     }
     out.flush()?;
     Ok(())
+}
+
+pub fn run(a: &VerifyArgs) -> Result<()> {
+    match (&a.pred, &a.gold, &a.cases) {
+        (Some(p), Some(g), None) => verify_one(p, g),
+        (None, None, Some(path)) => verify_cases(path),
+        _ => bail!("give either --pred and --gold, or --cases FILE"),
+    }
 }

@@ -2,13 +2,13 @@
 //! on a real model, printed as JSON lines that scripts/bench_baseline.py prints too (same
 //! prompts, same token counts) for a side-by-side comparison with transformers.
 
-use crate::lm::LanguageModel;
-use crate::model::{next_token_logprobs, LoadOptions};
-use crate::rollout::{sample, SamplingParams};
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor};
 use clap::{Args, Subcommand};
 use rand::{Rng, SeedableRng};
+use sharpen::lm::LanguageModel;
+use sharpen::model::{next_token_logprobs, LoadOptions};
+use sharpen::rollout::{sample, SamplingParams};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,10 +20,10 @@ pub enum BenchCommand {
     Train(BenchTrainArgs),
     /// One RLOO step at a real model's shape (random weights): rollout tok/s, policy-gradient
     /// step seconds, peak memory. The GPU benchmark of scripts/device-check.sh.
-    Rl(crate::bench_rl::BenchRlArgs),
+    Rl(super::bench_rl::BenchRlArgs),
     /// Correctness on a device: fixture logits (f32, bf16), gradients against the CPU, the
     /// device sampler against the host sampler. Exits non-zero if a check fails.
-    Device(crate::bench_device::BenchDeviceArgs),
+    Device(super::bench_device::BenchDeviceArgs),
 }
 
 #[derive(Args, Debug)]
@@ -79,8 +79,8 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
     match cmd {
         BenchCommand::Sample(a) => bench_sample(a),
         BenchCommand::Train(a) => bench_train(a),
-        BenchCommand::Rl(a) => crate::bench_rl::run(a),
-        BenchCommand::Device(a) => crate::bench_device::run(a),
+        BenchCommand::Rl(a) => super::bench_rl::run(a),
+        BenchCommand::Device(a) => super::bench_device::run(a),
     }
 }
 

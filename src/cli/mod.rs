@@ -1,0 +1,145 @@
+//! The `sharpen` command line, owned by the binary: one module per command, each holding its
+//! clap Args and its `run`; the flags several commands share are here. Everything a command
+//! calls is the library (`sharpen::…`).
+
+mod bench;
+mod bench_device;
+mod bench_rl;
+mod check;
+mod convert;
+mod data;
+mod eval;
+mod figures;
+mod sample;
+mod table;
+mod toy;
+mod toy_dynamics;
+mod train;
+mod verify;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "sharpen", version, about = "Distribution sharpening vs task rewards: exact theory and full-scale RL", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// On error, print the whole error with every cause and backtrace, not one line.
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The exact module: solve regimes on finite problems and run named scenarios.
+    #[command(subcommand)]
+    Toy(toy::ToyCommand),
+    /// Regenerate every figure of the exact module (and, with --runs, the run-log figures) as
+    /// SVG, PNG and the CSV of the plotted numbers.
+    Figures(figures::FiguresArgs),
+    /// Check the theory's predictions P1–P6 on run logs and print the verdict table.
+    Check(check::CheckArgs),
+    /// Check math answers against gold answers (the task reward's verifier).
+    Verify(verify::VerifyArgs),
+    /// Load a dataset (or generate the synthetic task) and print its load summary and prompts.
+    Data(data::DataArgs),
+    /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
+    Sample(sample::SampleArgs),
+    /// Speed and device checks: sampling and training on a real model (vs scripts/bench_baseline.py),
+    /// an RLOO step at a paper model's shape, correctness on a device (scripts/device-check.sh).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Train a model with RLOO under one regime (task reward, sharpening, tempered, tilted).
+    Train(train::TrainArgs),
+    /// Evaluate a model or checkpoint: n samples per problem, pass@k, maj@k, mean length.
+    Eval(eval::EvalArgs),
+    /// Convert a GGUF file (llama architecture) into a Hugging Face folder (f32 safetensors,
+    /// config.json, tokenizer.json, tokenizer_config.json with the chat template,
+    /// generation_config.json).
+    Convert(convert::ConvertArgs),
+}
+
+/// The sampling flags `sharpen sample` and `sharpen eval` share.
+#[derive(Args, Debug, Clone)]
+pub struct SamplingFlags {
+    /// Softmax temperature (> 0; the paper samples at 1).
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f64,
+    /// Nucleus sampling mass in (0, 1]; 1 = whole vocabulary.
+    #[arg(long, default_value_t = 1.0)]
+    pub top_p: f64,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Where and in what precision a model runs: the same flags on sample, eval, train and bench rl.
+#[derive(Args, Debug, Clone)]
+pub struct DeviceFlags {
+    /// cpu, cuda or auto (the GPU when this binary has CUDA and one is present).
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// f32, bf16 or auto (bf16 on a GPU, f32 on the CPU) [default: auto; train: the config's dtype].
+    #[arg(long)]
+    pub dtype: Option<String>,
+}
+
+impl DeviceFlags {
+    /// The device, and the dtype: the flag's, else `default` (a name `sharpen::device::dtype` takes).
+    pub fn resolve(&self, default: &str) -> anyhow::Result<(candle_core::Device, candle_core::DType)> {
+        let device = sharpen::device::select(&self.device)?;
+        let dtype = sharpen::device::dtype(self.dtype.as_deref().unwrap_or(default), &device)?;
+        Ok((device, dtype))
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Convert(a) => convert::run(&a),
+        Command::Bench(c) => bench::run(&c),
+        Command::Sample(a) => sample::run(&a),
+        Command::Train(a) => train::run(&a),
+        Command::Eval(a) => eval::run(&a),
+        Command::Toy(c) => toy::run(c),
+        Command::Data(a) => data::run(&a),
+        Command::Verify(a) => verify::run(&a),
+        Command::Figures(a) => figures::run(&a),
+        Command::Check(a) => check::run(&a),
+    }
+}
+
+/// Errors print on one line: the context chain joined by ": ", each link once (an I/O error
+/// whose context already quotes it is not repeated), without the backtraces some libraries
+/// embed in their messages under RUST_BACKTRACE (`--debug` shows everything).
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let cut = ["Stack backtrace:", "stack backtrace:", "\nbacktrace:"]
+            .iter()
+            .filter_map(|m| text.find(m))
+            .min()
+            .unwrap_or(text.len());
+        let text = text[..cut].split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || parts.last().is_some_and(|p| p.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_drops_repeats_and_backtraces() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let e =
+            anyhow::Error::new(io).context("reading x.json: No such file or directory (os error 2)").context("loading");
+        assert_eq!(one_line(&e), "loading: reading x.json: No such file or directory (os error 2)");
+        let e = anyhow::anyhow!("shape mismatch\nStack backtrace:\n   0: candle::foo\n   1: main");
+        assert_eq!(one_line(&e), "shape mismatch");
+    }
+}
