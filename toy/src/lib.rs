@@ -18,6 +18,7 @@ pub mod regime;
 pub mod report;
 pub mod rloo;
 pub mod scenarios;
+pub mod statespace;
 pub mod theory;
 pub mod tree;
 
