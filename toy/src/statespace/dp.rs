@@ -257,9 +257,8 @@ pub fn target(m: &StateModel, regime: &Regime) -> Target {
         return finish(cells);
     }
     // Optimization and none: π_ref restricted to the argmax of the score b·r + α·N.
-    let s_free = regime.mode == Mode::None
-        || regime.alpha == 0.0
-        || regime.normalization == crate::regime::Normalization::None;
+    let s_free =
+        regime.mode == Mode::None || regime.alpha == 0.0 || regime.normalization == crate::regime::Normalization::None;
     let candidates: Vec<(Cell, f64)> = if s_free {
         base_cells(m).into_iter().map(|c| (c, regime.log_target_weight(reward(c.state), 0.0, c.len))).collect()
     } else {

@@ -103,12 +103,8 @@ pub fn loop_family(f: &Loop) -> Result<StateModel, ToyError> {
     } else {
         groups.push(group(2, wrong as u32, p_wrong, 3));
     }
-    let done = |name: String, answer: String, reward: f64| State {
-        name,
-        answer,
-        reward,
-        pieces: vec![(0, law(1.0, []))],
-    };
+    let done =
+        |name: String, answer: String, reward: f64| State { name, answer, reward, pieces: vec![(0, law(1.0, []))] };
     let mut states = vec![
         state("root", "loop", 0.0, law(0.0, groups)),
         state("loop", "loop", 0.0, law(f.stop, [group(0, 1, 1.0 - f.stop, looping)])),

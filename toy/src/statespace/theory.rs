@@ -45,10 +45,15 @@ impl<'m> Solver<'m> {
         if self.model.max_len < 2 {
             return None;
         }
+        // In log space: at an LLM's size P(L = 0) underflows near α = 0 (the mass is at the cap).
         let log_ratio = |a: f64| {
             let r = Regime::new(Mode::Sampling, a, 0.0, Normalization::Sum).expect("alpha in [0, 1]");
-            let pmf = self.solve(&r).length_pmf;
-            pmf[1].ln() - pmf[0].ln()
+            let t = self.target(&r);
+            let at = |len: usize| {
+                let w: Vec<f64> = t.cells.iter().filter(|c| c.len == len).map(|c| c.log_mass).collect();
+                crate::logspace::logsumexp(&w)
+            };
+            at(1) - at(0)
         };
         let (mut lo, mut hi) = (0.0, 1.0);
         if !(log_ratio(lo) > 0.0 && log_ratio(hi) < 0.0) {

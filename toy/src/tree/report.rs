@@ -8,11 +8,11 @@ use super::theory::{
     alpha_star, alpha_star_dp, power_vs_temperature, slope_at_one, solve, PowerVsTemperature, SlopeAtOne,
 };
 use crate::error::ToyError;
-use crate::statespace::dp::log10_prefixes;
-use crate::statespace::{Solver, StateModel};
 use crate::regime::{Mode, Normalization, Regime};
 use crate::report::{Report, Table};
 use crate::row;
+use crate::statespace::dp::log10_prefixes;
+use crate::statespace::{Solver, StateModel};
 use serde::Serialize;
 
 /// The regimes to solve: one per α, all sharing mode, β⁻¹ and normalisation.
@@ -134,10 +134,7 @@ fn analyze_tree(tree: &Tree, spec: &FamilySpec, regimes: &[Regime]) -> TreeResul
         alpha_star_dp: geometric.and_then(|_| alpha_star_dp(tree)),
         base: summarize(tree, &sequence_log_probs(tree, tree.base())),
         slope_at_one: slope_at_one(tree),
-        regimes: regimes
-            .iter()
-            .map(|r| regime_result(r, solve(tree, r)))
-            .collect(),
+        regimes: regimes.iter().map(|r| regime_result(r, solve(tree, r))).collect(),
         temperature: regimes.iter().map(|r| power_vs_temperature(tree, r.alpha)).collect(),
     }
 }
