@@ -303,9 +303,14 @@ pub struct TreeArgs {
     /// Loop: accuracy of the short answers (0.7).
     #[arg(long)]
     pub acc: Option<f64>,
-    /// Refuse trees with more prefixes than this (memory guard).
-    #[arg(long = "max-prefixes", default_value_t = sharpen_toy::tree::DEFAULT_MAX_NODES)]
-    pub max_prefixes: usize,
+    /// Refuse trees with more prefixes than this (memory guard of the prefix-tree solver;
+    /// giving it asks for that solver). Default 10,000,000.
+    #[arg(long = "max-prefixes")]
+    pub max_prefixes: Option<usize>,
+    /// auto | tree | state-space. auto: dynamic programming over (position, state), which
+    /// answers at any vocabulary and caps up to 4096, unless --max-prefixes asks for the tree.
+    #[arg(long, default_value = "auto")]
+    pub solver: String,
     /// Print one JSON object (alpha_star, base, regimes[], temperature[], …) instead of tables.
     #[arg(long)]
     pub json: bool,

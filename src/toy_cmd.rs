@@ -53,7 +53,7 @@ pub fn list() -> Result<()> {
 
 pub fn tree(args: &TreeArgs) -> Result<()> {
     use sharpen_toy::regime::PAPER_ALPHAS;
-    use sharpen_toy::tree::report::{analyze, to_report, TreeQuery};
+    use sharpen_toy::tree::report::{analyze, to_report, Method, TreeQuery};
     use sharpen_toy::tree::{FamilyOptions, FamilySpec};
     let options = FamilyOptions {
         vocab: args.vocab,
@@ -72,7 +72,13 @@ pub fn tree(args: &TreeArgs) -> Result<()> {
         mode: args.shape.mode()?,
         beta_inv: args.shape.beta_inv,
         normalization: args.shape.normalization()?,
-        max_nodes: args.max_prefixes,
+        max_nodes: args.max_prefixes.unwrap_or(sharpen_toy::tree::DEFAULT_MAX_NODES),
+        method: match (args.solver.as_str(), args.max_prefixes) {
+            ("auto", None) => Method::Auto,
+            ("auto", Some(_)) | ("tree", _) => Method::Tree,
+            ("state-space", _) => Method::StateSpace,
+            (other, _) => bail!("unknown solver '{other}' (expected one of: auto, tree, state-space)"),
+        },
     };
     let result = analyze(&spec, &query)?;
     if args.json {
