@@ -288,3 +288,71 @@ fn geometric_at_llm_scale() {
         }
     }
 }
+
+/// Calibration from an exact profile: a constant hazard s and token entropy log V fit the
+/// uniform geometric family exactly, so the predictions are its closed forms.
+#[test]
+fn calibration_recovers_the_geometric_family() {
+    use sharpen_toy::statespace::calibrate::{fit, predict, Profile};
+    let (vocab, cap, s) = (50_000usize, 2_048usize, 0.3);
+    let p = Profile {
+        max_len: cap,
+        at_risk: vec![1; cap],
+        stops: vec![0; cap],
+        hazard: vec![s; cap],
+        entropy: vec![(vocab as f64).ln(); cap],
+        tail_from: cap,
+    };
+    let m = fit(&p, vocab).unwrap();
+    let alphas = [0.5, 1.0, 2.0];
+    let pred = predict(&m, &p, &alphas).unwrap();
+    let g = sharpen_toy::tree::Geometric::new(vocab, s, None, cap).unwrap();
+    let star = alpha_star(&g);
+    assert!((pred.alpha_star.unwrap() - star).abs() < 1e-9, "{:?} vs {star}", pred.alpha_star);
+    let half = pred.alpha_half_cap.unwrap();
+    // Distant cap: P(L = cap) → (c − 1)/(c − 1 + s^α), so half the mass sits at the cap where
+    // c(α) = 1 + s^α, just below α*.
+    let log_c = |a: f64| a * (1.0 - s).ln() + (1.0 - a) * (vocab as f64).ln();
+    assert!(half < star && (log_c(half).exp() - 1.0 - s.powf(half)).abs() < 1e-6, "half the mass at the cap at {half}");
+    assert!(pred.cap_mass[0] > 0.99 && pred.cap_mass[2] < 1e-12);
+    for (a, pmf) in alphas.iter().zip(&pred.length_pmf) {
+        let closed = geometric_length_pmf(&g, *a);
+        assert!(pmf.iter().zip(&closed).all(|(x, y)| (x - y).abs() < 1e-9), "α={a}");
+    }
+    assert!((pred.mean_length[1] - capped_geometric_mean(s, cap)).abs() < 1e-9);
+}
+
+/// Calibration from samples of a geometric model (uniform over V tokens, stop s): the estimated
+/// hazard and entropy, and the predicted α*, close to the truth within sampling error.
+#[test]
+fn calibration_from_samples() {
+    use sharpen_toy::statespace::calibrate::{fit, predict, profile, Sample};
+    let (vocab, cap, s, n) = (1_000usize, 256usize, 0.1, 20_000);
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let lp = ((1.0 - s) / vocab as f64).ln();
+    let samples: Vec<Sample> = (0..n)
+        .map(|_| {
+            let mut len = 0;
+            while len < cap && rng.gen::<f64>() >= s {
+                len += 1;
+            }
+            Sample { length: len, eos: len < cap, token_logprobs: vec![lp; len] }
+        })
+        .collect();
+    let p = profile(&samples, cap, 200).unwrap();
+    assert!(
+        (p.hazard[0] - s).abs() < 0.01 && (p.hazard[cap - 1] - s).abs() < 0.02,
+        "{} {}",
+        p.hazard[0],
+        p.hazard[cap - 1]
+    );
+    assert!((p.entropy[0] - (vocab as f64).ln()).abs() < 0.02, "{}", p.entropy[0]);
+    let m = fit(&p, vocab).unwrap();
+    let pred = predict(&m, &p, &[1.0]).unwrap();
+    let star = alpha_star(&sharpen_toy::tree::Geometric::new(vocab, s, None, cap).unwrap());
+    assert!((pred.alpha_star.unwrap() - star).abs() < 0.005, "{:?} vs {star}", pred.alpha_star);
+    assert!((pred.mean_length[0] - capped_geometric_mean(s, cap)).abs() < 0.3, "{}", pred.mean_length[0]);
+    // Bad input is one error, not a panic.
+    assert!(profile(&[], cap, 1).is_err());
+    assert!(profile(&[Sample { length: 3, eos: true, token_logprobs: vec![0.0; 2] }], cap, 1).is_err());
+}
