@@ -141,6 +141,31 @@ pub enum ToyCommand {
     /// Solve a tabular autoregressive model exactly: length marginal, accuracy and entropy of
     /// π_ref and of each regime, and sequence power against token temperature.
     Tree(TreeArgs),
+    /// Fit a state-space model to samples of a real model (`sharpen sample --json` lines: the
+    /// per-position stop hazard and per-token entropy) and predict the length law of π_ref^α and α*.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// JSON lines from `sharpen sample --json` (tokens, logprobs, stop), sampled at temperature 1.
+    #[arg(long)]
+    pub samples: PathBuf,
+    /// The sampling cap (--max-tokens); default: the longest sample, one more if it ended with EOS.
+    #[arg(long = "max-len")]
+    pub max_len: Option<usize>,
+    /// The model's vocabulary (bounds the fitted token counts).
+    #[arg(long, default_value_t = 151_936)]
+    pub vocab: usize,
+    /// Positions with fewer samples at risk are pooled into a stationary tail.
+    #[arg(long = "min-count", default_value_t = 50)]
+    pub min_count: usize,
+    /// α to predict; repeat for several (default: 0.5 1 1.25 2 4).
+    #[arg(long = "alpha")]
+    pub alphas: Vec<f64>,
+    /// Print one JSON object (profile, prediction) instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -329,6 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::Train(a)) => crate::toy_dynamics::train(&a),
         Command::Toy(ToyCommand::Flow(a)) => crate::toy_dynamics::flow(&a),
         Command::Toy(ToyCommand::Tree(a)) => crate::toy_cmd::tree(&a),
+        Command::Toy(ToyCommand::Calibrate(a)) => crate::toy_cmd::calibrate(&a),
         Command::Data(a) => crate::data_cmd::summary(&a),
         Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
             (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),
