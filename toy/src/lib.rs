@@ -7,6 +7,8 @@
 //! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.
 //! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
 //! * [`tree`] — tabular autoregressive models with EOS: T4–T6 and T8 by exact DP over prefixes.
+//! * [`statespace`] — the same exact quantities by DP over (position, state) with token
+//!   multiplicities: an LLM's vocabulary and length, and calibration from a real model's samples.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
 pub mod bandit;
