@@ -59,15 +59,29 @@ pub struct Step {
 
 /// A law's groups collapsed by next state at exponent `a`.
 pub fn aggregate(law: &Law, a: f64) -> Vec<Step> {
-    let mut out: Vec<(usize, (f64, f64))> = Vec::new();
+    // Two passes (max, then Σ exp) so that a law of 152k groups costs one exp per group.
+    let log_m = |c: u32| if c == 1 { 0.0 } else { (c as f64).ln() };
+    let mut best: Vec<(usize, f64)> = Vec::new();
+    let mut slot = Vec::with_capacity(law.groups.len());
     for g in &law.groups {
-        let lw = (g.count as f64).ln() + a * g.log_p;
-        match out.iter_mut().find(|(n, _)| *n == g.next) {
-            Some((_, acc)) => merge(acc, lw, g.log_p),
-            None => out.push((g.next, (lw, g.log_p))),
-        }
+        let lw = log_m(g.count) + a * g.log_p;
+        let k = match best.iter().position(|(n, _)| *n == g.next) {
+            Some(k) => k,
+            None => {
+                best.push((g.next, lw));
+                best.len() - 1
+            }
+        };
+        best[k].1 = best[k].1.max(lw);
+        slot.push(k);
     }
-    out.into_iter().map(|(next, (log_w, mean_log_p))| Step { next, log_w, mean_log_p }).collect()
+    let mut sums = vec![(0.0f64, 0.0f64); best.len()];
+    for (g, &k) in law.groups.iter().zip(&slot) {
+        let w = (log_m(g.count) + a * g.log_p - best[k].1).exp();
+        sums[k].0 += w;
+        sums[k].1 += w * g.log_p;
+    }
+    best.iter().zip(sums).map(|(&(next, m), (w, wl))| Step { next, log_w: m + w.ln(), mean_log_p: wl / w }).collect()
 }
 
 /// Every law of a model aggregated at one exponent: `steps[s][piece]`.
@@ -78,7 +92,20 @@ pub struct Tilt {
 
 impl Tilt {
     pub fn new(m: &StateModel, a: f64) -> Self {
-        let steps = m.states.iter().map(|st| st.pieces.iter().map(|(_, law)| aggregate(law, a)).collect()).collect();
+        // Families share one law between states (geometric: every state; Zipf at V = 152k makes
+        // that 152k groups), so a law equal to the same piece of an earlier state is reused.
+        let mut steps: Vec<Vec<Vec<Step>>> = Vec::with_capacity(m.len());
+        for (s, st) in m.states.iter().enumerate() {
+            let mut mine = Vec::with_capacity(st.pieces.len());
+            for (k, (from, law)) in st.pieces.iter().enumerate() {
+                let same = (0..s).find(|&r| m.states[r].pieces.get(k).is_some_and(|(f, l)| f == from && l == law));
+                mine.push(match same {
+                    Some(r) => steps[r][k].clone(),
+                    None => aggregate(law, a),
+                });
+            }
+            steps.push(mine);
+        }
         Self { a, steps }
     }
     pub fn at(&self, m: &StateModel, pos: usize, s: usize) -> &[Step] {
@@ -458,7 +485,8 @@ pub fn policy_law(m: &StateModel, p: &StatePolicy, other: Option<&StatePolicy>, 
 /// counts as one with Z = 1): 0 exactly when power and temperature coincide.
 pub fn continuation_spread(m: &StateModel, alpha: f64) -> f64 {
     let ns = m.len();
-    let z = suffix_log_partition(m, &Tilt::new(m, alpha));
+    let tilt = Tilt::new(m, alpha);
+    let z = suffix_log_partition(m, &tilt);
     let reach = forward(m, &Tilt::new(m, 0.0), m.max_len);
     let mut spread: f64 = 0.0;
     for pos in 0..=m.max_len {
@@ -471,8 +499,9 @@ pub fn continuation_spread(m: &StateModel, alpha: f64) -> f64 {
                 (lo, hi) = (0.0, 0.0);
             }
             if pos < m.max_len {
-                for g in &m.law(pos, s).groups {
-                    let x = z[(pos + 1) * ns + g.next];
+                // Z_α depends on a group only through its next state: one value per step.
+                for st in tilt.at(m, pos, s) {
+                    let x = z[(pos + 1) * ns + st.next];
                     (lo, hi) = (lo.min(x), hi.max(x));
                 }
             }
