@@ -356,3 +356,54 @@ fn calibration_from_samples() {
     assert!(profile(&[], cap, 1).is_err());
     assert!(profile(&[Sample { length: 3, eos: true, token_logprobs: vec![0.0; 2] }], cap, 1).is_err());
 }
+
+/// Log space throughout: α up to 100 and β⁻¹ = 1e4, `sum` and `mean`, on random models and at
+/// V = 152,000, L = 4096 (Zipf tokens): finite, normalised targets.
+#[test]
+fn large_alpha_has_no_nan() {
+    let p = Spec { seed: 7, states: 3, vocab: 3, max_len: 6, holes: 0.0, spread: 30.0, graded: true, fixed: false };
+    let big = sharpen_toy::statespace::from_spec(
+        &FamilySpec::parse(
+            "geometric",
+            &FamilyOptions { vocab: Some(152_000), max_len: Some(4096), zipf: Some(1.0), ..Default::default() },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for m in [random_model(&p), big] {
+        let solver = Solver::new(&m);
+        for alpha in [0.0, 1e-3, 1.0, 10.0, 100.0] {
+            let norms: &[Normalization] =
+                if m.max_len > 100 { &[Normalization::Sum] } else { &[Normalization::Sum, Normalization::Mean] };
+            for &norm in norms {
+                for mode in [Mode::Sampling, Mode::Optimization] {
+                    let s = solver.solve(&Regime::new(mode, alpha, 1e4, norm).unwrap());
+                    let total: f64 = s.length_pmf.iter().sum();
+                    assert!((total - 1.0).abs() < 1e-10, "α={alpha} {norm:?} {mode:?}: Σ = {total}");
+                    assert!(s.entropy.is_finite() && s.mean_length.is_finite() && s.accuracy.is_finite());
+                }
+            }
+            let c = solver.power_vs_temperature(alpha);
+            assert!(c.kl_power_temperature.is_finite() && c.kl_temperature_power.is_finite() && c.z_spread.is_finite());
+            let total: f64 = c.power.length_pmf.iter().sum();
+            assert!((total - 1.0).abs() < 1e-9, "α={alpha} cap {}: Σ = {total}", m.max_len);
+        }
+    }
+}
+
+/// Invalid models are one error each, never a panic.
+#[test]
+fn invalid_models_are_rejected() {
+    let law = |groups: Vec<Group>, stop: f64| Law { log_stop: stop.ln(), groups };
+    let state = |l: Law| State { name: "s".into(), answer: "a".into(), reward: 1.0, pieces: vec![(0, l)] };
+    let g = |first, count, p: f64, next| Group { first, count, log_p: p.ln(), next };
+    let try_model = |l: Law| StateModel::new("m".into(), 4, 3, 0, vec![state(l)], 0);
+    assert!(try_model(law(vec![g(0, 2, 0.25, 0), g(2, 2, 0.25, 0)], 0.0)).is_ok());
+    assert!(try_model(law(vec![g(0, 2, 0.25, 0), g(1, 2, 0.25, 0)], 0.0)).is_err(), "overlap");
+    assert!(try_model(law(vec![g(0, 2, 0.25, 0)], 0.4)).is_err(), "sum 0.9");
+    assert!(try_model(law(vec![g(0, 2, 0.25, 1), g(2, 2, 0.25, 0)], 0.0)).is_err(), "no state 1");
+    assert!(try_model(law(vec![g(3, 2, 0.25, 0), g(0, 2, 0.25, 0)], 0.0)).is_err(), "outside the vocabulary");
+    let mut bad_reward = state(law(vec![], 1.0));
+    bad_reward.reward = 2.0;
+    assert!(StateModel::new("m".into(), 4, 3, 0, vec![bad_reward], 0).is_err());
+}

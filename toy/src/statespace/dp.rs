@@ -362,6 +362,8 @@ pub struct StatePolicy {
     pub states: usize,
     pub log_next: Vec<f64>,
     pub log_norm: Vec<f64>,
+    /// Added to the stop's log-weight at each position (see [`power_policy`]).
+    pub stop_shift: Vec<f64>,
 }
 
 impl StatePolicy {
@@ -383,7 +385,7 @@ impl StatePolicy {
     }
     /// log q(stop | pos, s).
     pub fn log_stop(&self, m: &StateModel, pos: usize, s: usize) -> f64 {
-        pow_log(self.alpha, m.log_stop(pos, s)) - self.norm_at(pos, s)
+        pow_log(self.alpha, m.log_stop(pos, s)) + self.stop_shift[pos] - self.norm_at(pos, s)
     }
 }
 
@@ -405,9 +407,38 @@ pub fn suffix_log_partition(m: &StateModel, tilt: &Tilt) -> Vec<f64> {
 }
 
 /// The exact token conditionals of π_ref^α: p^α·Z_α(next) / Z_α(here).
+///
+/// log Z_α reaches ~5·10^4 nats at V = 152k, L = 4096, where a double's spacing is ~10^-11, so
+/// Z_α(next)/Z_α(here) is not formed from log Z_α: the backward pass keeps per position the
+/// shift m(pos) = max_s log Z_α(pos, s) apart, as the small numbers R = log Z_α − m(pos) and
+/// T(pos, s) = log Z_α(pos, s) − m(pos+1); then log q(v) = α·log p + R(pos+1, next) − T(pos, s)
+/// and log q(stop) = α·log p(stop) − m(pos+1) − T(pos, s).
 pub fn power_policy(m: &StateModel, alpha: f64) -> StatePolicy {
-    let z = suffix_log_partition(m, &Tilt::new(m, alpha));
-    StatePolicy { alpha, states: m.len(), log_next: z.clone(), log_norm: z }
+    let ns = m.len();
+    let tilt = Tilt::new(m, alpha);
+    let mut r = vec![0.0; (m.max_len + 1) * ns];
+    let mut t = vec![0.0; (m.max_len + 1) * ns];
+    let mut stop_shift = vec![0.0; m.max_len + 1];
+    // m(pos+1), starting at the cap where log Z_α = 0.
+    let mut shift_next = 0.0;
+    for pos in (0..m.max_len).rev() {
+        stop_shift[pos] = -shift_next;
+        let mut top = NEG;
+        for s in 0..ns {
+            let mut acc = pow_log(alpha, m.log_stop(pos, s)) - shift_next;
+            for st in tilt.at(m, pos, s) {
+                acc = logaddexp(acc, st.log_w + r[(pos + 1) * ns + st.next]);
+            }
+            t[pos * ns + s] = acc;
+            top = top.max(acc);
+        }
+        let top = if top == NEG { 0.0 } else { top };
+        for s in 0..ns {
+            r[pos * ns + s] = t[pos * ns + s] - top;
+        }
+        shift_next += top;
+    }
+    StatePolicy { alpha, states: ns, log_next: r, log_norm: t, stop_shift }
 }
 
 /// Token temperature 1/α: p^α renormalised over the tokens and EOS at each step.
@@ -424,7 +455,13 @@ pub fn temperature_policy(m: &StateModel, alpha: f64) -> StatePolicy {
             log_norm[pos * ns + s] = acc;
         }
     }
-    StatePolicy { alpha, states: ns, log_next: vec![0.0; (m.max_len + 1) * ns], log_norm }
+    StatePolicy {
+        alpha,
+        states: ns,
+        log_next: vec![0.0; (m.max_len + 1) * ns],
+        log_norm,
+        stop_shift: vec![0.0; m.max_len + 1],
+    }
 }
 
 /// The sequence law of a policy, as a summary, and KL(policy ‖ other) when `other` is given
