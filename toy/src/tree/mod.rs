@@ -11,7 +11,8 @@
 //! * [`power`] — the exact token conditionals of π_ref^α, q(v|n) ∝ p(v|n)^α·Z_α(n·v).
 //! * [`temperature`] — token-level temperature 1/α, for comparison; [`sample`] draws sequences
 //!   token by token from any conditionals.
-//! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree`;
+//! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree` (which answers with
+//!   [`crate::statespace`] unless asked for the tree: the same report at any V and cap ≤ 4096);
 //!   [`scenarios`] — the named `tree-*` scenarios.
 //!
 //! # Data for figures
