@@ -144,10 +144,11 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     let star = |x: Option<f64>| x.map_or_else(|| "— (no crossing in (0, 1))".to_string(), |a| format!("{a:.6}"));
     let mut out = render_table(&t);
     out += &format!(
-        "tail hazard {:.5}, tail token entropy {:.4} nats\nα* (tail, log c(α) = 0): {}\nα with half the mass at the cap: {}\n",
+        "tail hazard {:.5}, tail token entropy {:.4} nats\nα* (tail, log c(α) = 0, entropy-matched fit): {}\nα* (tail, Σu^α from the sampled tokens): {}\nα with half the mass at the cap: {}\n",
         pred.tail_hazard,
         pred.tail_entropy,
         star(pred.alpha_star),
+        star(pred.alpha_star_sampled),
         star(pred.alpha_half_cap)
     );
     out += "caveat: the fit matches the Shannon entropy per position; π^α weighs Σp^α (a Rényi entropy), and the state is the position only.\n";

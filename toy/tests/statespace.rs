@@ -302,6 +302,7 @@ fn calibration_recovers_the_geometric_family() {
         hazard: vec![s; cap],
         entropy: vec![(vocab as f64).ln(); cap],
         tail_from: cap,
+        tail_token_log_u: vec![-(vocab as f64).ln(); 10],
     };
     let m = fit(&p, vocab).unwrap();
     let alphas = [0.5, 1.0, 2.0];
@@ -309,6 +310,7 @@ fn calibration_recovers_the_geometric_family() {
     let g = sharpen_toy::tree::Geometric::new(vocab, s, None, cap).unwrap();
     let star = alpha_star(&g);
     assert!((pred.alpha_star.unwrap() - star).abs() < 1e-9, "{:?} vs {star}", pred.alpha_star);
+    assert!((pred.alpha_star_sampled.unwrap() - star).abs() < 1e-9, "{:?}", pred.alpha_star_sampled);
     let half = pred.alpha_half_cap.unwrap();
     // Distant cap: P(L = cap) → (c − 1)/(c − 1 + s^α), so half the mass sits at the cap where
     // c(α) = 1 + s^α, just below α*.
@@ -352,6 +354,7 @@ fn calibration_from_samples() {
     let star = alpha_star(&sharpen_toy::tree::Geometric::new(vocab, s, None, cap).unwrap());
     assert!((pred.alpha_star.unwrap() - star).abs() < 0.005, "{:?} vs {star}", pred.alpha_star);
     assert!((pred.mean_length[0] - capped_geometric_mean(s, cap)).abs() < 0.3, "{}", pred.mean_length[0]);
+    assert!((pred.alpha_star_sampled.unwrap() - star).abs() < 0.005, "{:?} vs {star}", pred.alpha_star_sampled);
     // Bad input is one error, not a panic.
     assert!(profile(&[], cap, 1).is_err());
     assert!(profile(&[Sample { length: 3, eos: true, token_logprobs: vec![0.0; 2] }], cap, 1).is_err());
@@ -406,4 +409,50 @@ fn invalid_models_are_rejected() {
     let mut bad_reward = state(law(vec![], 1.0));
     bad_reward.reward = 2.0;
     assert!(StateModel::new("m".into(), 4, 3, 0, vec![bad_reward], 0).is_err());
+}
+
+/// Where the entropy fit fails: Zipf tokens. π^α weighs Σ u^α, which the Shannon entropy does
+/// not fix; the entropy-matched fit misses α* by more than the sampled Σ u^α estimate does.
+#[test]
+fn calibration_entropy_fit_is_biased_on_zipf_tokens() {
+    use sharpen_toy::statespace::calibrate::{fit, predict, profile, Sample};
+    let (vocab, cap, s, n) = (1_000usize, 128usize, 0.1, 20_000);
+    let g = sharpen_toy::tree::Geometric::new(vocab, s, Some(1.1), cap).unwrap();
+    let u = g.token_weights().to_vec();
+    let cdf: Vec<f64> = u
+        .iter()
+        .scan(0.0, |acc, x| {
+            *acc += x;
+            Some(*acc)
+        })
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(1414);
+    let samples: Vec<Sample> = (0..n)
+        .map(|_| {
+            let mut lps = Vec::new();
+            while lps.len() < cap && rng.gen::<f64>() >= s {
+                let x = rng.gen::<f64>();
+                let v = cdf.partition_point(|&c| c < x).min(vocab - 1);
+                lps.push(((1.0 - s) * u[v]).ln());
+            }
+            Sample { length: lps.len(), eos: lps.len() < cap, token_logprobs: lps }
+        })
+        .collect();
+    let p = profile(&samples, cap, 200).unwrap();
+    let pred = predict(&fit(&p, vocab).unwrap(), &p, &[1.0]).unwrap();
+    let star = alpha_star(&g);
+    let (fit_err, sampled_err) =
+        ((pred.alpha_star.unwrap() - star).abs(), (pred.alpha_star_sampled.unwrap() - star).abs());
+    eprintln!(
+        "Zipf 1.1, V = {vocab}: α* {star:.4}, entropy fit {:.4}, sampled Σu^α {:.4}",
+        pred.alpha_star.unwrap(),
+        pred.alpha_star_sampled.unwrap()
+    );
+    assert!(sampled_err < 0.02, "sampled Σu^α: {:?} vs {star}", pred.alpha_star_sampled);
+    assert!(
+        fit_err > 2.0 * sampled_err,
+        "entropy fit {:?}, sampled {:?}, truth {star}",
+        pred.alpha_star,
+        pred.alpha_star_sampled
+    );
 }
