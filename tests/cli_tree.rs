@@ -168,6 +168,9 @@ fn calibrate_reads_samples_and_predicts_alpha_star() {
     let star = 100f64.ln() / (100f64.ln() - 0.8f64.ln());
     let got = v["prediction"]["alpha_star"].as_f64().unwrap();
     assert!((got - star).abs() < 0.01, "{got} vs {star}");
+    let sampled = v["prediction"]["alpha_star_sampled"].as_f64().unwrap();
+    assert!((sampled - star).abs() < 0.01, "{sampled} vs {star}");
+    assert_eq!(v["samples"].as_u64(), Some(4000));
     let out = sharpen(&["toy", "calibrate", "--samples", p, "--max-len", "64", "--vocab", "100"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("α*"));
