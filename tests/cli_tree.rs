@@ -107,7 +107,7 @@ fn power_prints_exact_mcmc_and_temperature_side_by_side() {
         assert!((0.0..=1.0).contains(&law["accuracy"].as_f64().unwrap()), "{key}");
     }
     // The exact law is the DP's π_ref^α, the one `toy tree` reports as the tempered target.
-    let tree = json(&["toy", "tree", "reasoning", "--alpha", "2", "--json"]);
+    let tree = json(&["toy", "tree", "reasoning", "--alpha", "2", "--solver", "tree", "--json"]);
     let acc = |x: &serde_json::Value| x["accuracy"].as_f64().unwrap();
     assert!((acc(&v["exact"]) - acc(&tree["regimes"][0])).abs() < 1e-12);
     assert_eq!(
@@ -147,4 +147,94 @@ fn power_rejects_bad_input_on_one_line() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(err.contains(needle), "expected '{needle}' in: {err}");
     }
+}
+
+/// Issue 14: the state-space solver answers at an LLM's vocabulary and length, with the same
+/// JSON; bad solver names are one-line errors.
+#[test]
+fn llm_sized_geometric_uses_the_state_space_solver() {
+    let start = std::time::Instant::now();
+    let v = json(&[
+        "toy",
+        "tree",
+        "geometric",
+        "--vocab",
+        "152000",
+        "--max-len",
+        "4096",
+        "--alpha",
+        "0.9",
+        "--alpha",
+        "1",
+        "--alpha",
+        "2",
+        "--json",
+    ]);
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    assert_eq!(v["solver"], "state-space");
+    assert!(v["log10_prefixes"].as_f64().unwrap() > 20_000.0);
+    let star = 152000f64.ln() / (152000f64.ln() - 0.7f64.ln());
+    assert!((v["alpha_star"].as_f64().unwrap() - star).abs() < 1e-12);
+    assert!((v["alpha_star_dp"].as_f64().unwrap() - star).abs() < 1e-9);
+    let mean = |i: usize| v["regimes"][i]["mean_length"].as_f64().unwrap();
+    let base_mean: f64 = (0..4096).map(|l| l as f64 * 0.3 * 0.7f64.powi(l)).sum::<f64>() + 4096.0 * 0.7f64.powi(4096);
+    assert!((mean(1) - base_mean).abs() < 1e-9);
+    assert!(mean(0) > 4000.0 && mean(2) < 1.0, "{} {}", mean(0), mean(2));
+    // The tree solver still refuses what it cannot enumerate.
+    let out = sharpen(&["toy", "tree", "geometric", "--vocab", "3", "--max-len", "60", "--solver", "tree"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("prefixes"));
+    let out = sharpen(&["toy", "tree", "geometric", "--solver", "magic"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);
+}
+
+/// `sharpen toy calibrate` on `sharpen sample --json`-shaped lines from a geometric model.
+#[test]
+fn calibrate_reads_samples_and_predicts_alpha_star() {
+    let dir = std::env::temp_dir().join(format!("sharpen-calibrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("samples.jsonl");
+    // Deterministic lengths with a geometric law (stop 0.2), V = 100 uniform tokens; EOS id 7.
+    let (s, v, cap) = (0.2f64, 100.0f64, 64usize);
+    let lp = ((1.0 - s) / v).ln();
+    let mut lines = String::new();
+    let mut x: u64 = 1;
+    for i in 0..4000 {
+        let mut len = 0;
+        loop {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            if len == cap || ((x >> 11) as f64 / (1u64 << 53) as f64) < s {
+                break;
+            }
+            len += 1;
+        }
+        let eos = len < cap;
+        let mut logprobs = vec![lp; len];
+        let mut tokens = vec![3u32; len];
+        if eos {
+            tokens.push(7);
+            logprobs.push(s.ln());
+        }
+        let stop = if eos { "eos" } else { "length" };
+        lines += &serde_json::json!({"prompt_index": 0, "sample_index": i, "tokens": tokens, "logprobs": logprobs, "stop": stop}).to_string();
+        lines.push('\n');
+    }
+    std::fs::write(&path, lines).unwrap();
+    let p = path.to_str().unwrap();
+    let v = json(&["toy", "calibrate", "--samples", p, "--max-len", "64", "--vocab", "100", "--json"]);
+    let star = 100f64.ln() / (100f64.ln() - 0.8f64.ln());
+    let got = v["prediction"]["alpha_star"].as_f64().unwrap();
+    assert!((got - star).abs() < 0.01, "{got} vs {star}");
+    let sampled = v["prediction"]["alpha_star_sampled"].as_f64().unwrap();
+    assert!((sampled - star).abs() < 0.01, "{sampled} vs {star}");
+    assert_eq!(v["samples"].as_u64(), Some(4000));
+    let out = sharpen(&["toy", "calibrate", "--samples", p, "--max-len", "64", "--vocab", "100"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("α*"));
+    std::fs::write(&path, "{\"tokens\": [1]}\n").unwrap();
+    let out = sharpen(&["toy", "calibrate", "--samples", p]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,7 +1,7 @@
 //! `sharpen toy …`: the exact module on the command line.
 
 use super::table::{render_report, render_table};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sharpen::problem::read_problem;
 use sharpen_toy::report::Table;
@@ -35,6 +35,9 @@ pub enum ToyCommand {
     /// (Metropolis–Hastings over responses) and token temperature 1/α side by side, with the
     /// total variation of the MCMC law to the exact one against the number of moves K.
     Power(PowerArgs),
+    /// Fit a state-space model to samples of a real model (`sharpen sample --json` lines: the
+    /// per-position stop hazard and per-token entropy) and predict the length law of π_ref^α and α*.
+    Calibrate(CalibrateArgs),
 }
 
 /// The regime flags other than α (shared by commands that take one α or several).
@@ -124,9 +127,10 @@ pub struct TreeFamilyArgs {
     /// Loop: accuracy of the short answers (0.7).
     #[arg(long)]
     pub acc: Option<f64>,
-    /// Refuse trees with more prefixes than this (memory guard).
-    #[arg(long = "max-prefixes", default_value_t = sharpen_toy::tree::DEFAULT_MAX_NODES)]
-    pub max_prefixes: usize,
+    /// Refuse trees with more prefixes than this (memory guard of the prefix-tree solver;
+    /// giving it asks for that solver in `toy tree`). Default 10,000,000.
+    #[arg(long = "max-prefixes")]
+    pub max_prefixes: Option<usize>,
 }
 
 impl TreeFamilyArgs {
@@ -155,7 +159,33 @@ pub struct TreeArgs {
     pub alphas: Vec<f64>,
     #[command(flatten)]
     pub shape: RegimeShapeArgs,
+    /// auto | tree | state-space. auto: dynamic programming over (position, state), which
+    /// answers at any vocabulary and caps up to 4096, unless --max-prefixes asks for the tree.
+    #[arg(long, default_value = "auto")]
+    pub solver: String,
     /// Print one JSON object (alpha_star, base, regimes[], temperature[], …) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// JSON lines from `sharpen sample --json` (tokens, logprobs, stop), sampled at temperature 1.
+    #[arg(long)]
+    pub samples: PathBuf,
+    /// The sampling cap (--max-tokens); default: the longest sample, one more if it ended with EOS.
+    #[arg(long = "max-len")]
+    pub max_len: Option<usize>,
+    /// The model's vocabulary (bounds the fitted token counts).
+    #[arg(long, default_value_t = 151_936)]
+    pub vocab: usize,
+    /// Positions with fewer samples at risk are pooled into a stationary tail.
+    #[arg(long = "min-count", default_value_t = 50)]
+    pub min_count: usize,
+    /// α to predict; repeat for several (default: 0.5 1 1.25 2 4).
+    #[arg(long = "alpha")]
+    pub alphas: Vec<f64>,
+    /// Print one JSON object (profile, prediction) instead of tables.
     #[arg(long)]
     pub json: bool,
 }
@@ -238,14 +268,20 @@ pub fn list() -> Result<()> {
 
 pub fn tree(args: &TreeArgs) -> Result<()> {
     use sharpen_toy::regime::PAPER_ALPHAS;
-    use sharpen_toy::tree::report::{analyze, to_report, TreeQuery};
+    use sharpen_toy::tree::report::{analyze, to_report, Method, TreeQuery};
     let spec = args.tree.spec()?;
     let query = TreeQuery {
         alphas: if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() },
         mode: args.shape.mode()?,
         beta_inv: args.shape.beta_inv,
         normalization: args.shape.normalization()?,
-        max_nodes: args.tree.max_prefixes,
+        max_nodes: args.tree.max_prefixes.unwrap_or(sharpen_toy::tree::DEFAULT_MAX_NODES),
+        method: match (args.solver.as_str(), args.tree.max_prefixes) {
+            ("auto", None) => Method::Auto,
+            ("auto", Some(_)) | ("tree", _) => Method::Tree,
+            ("state-space", _) => Method::StateSpace,
+            (other, _) => bail!("unknown solver '{other}' (expected one of: auto, tree, state-space)"),
+        },
     };
     let result = analyze(&spec, &query)?;
     if args.json {
@@ -267,7 +303,7 @@ pub fn power(args: &PowerArgs) -> Result<()> {
         proposal: Proposal::parse(&args.proposal)?,
         block: args.block,
         threads: args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
-        max_nodes: args.tree.max_prefixes,
+        max_nodes: args.tree.max_prefixes.unwrap_or(sharpen_toy::tree::DEFAULT_MAX_NODES),
     };
     let result = analyze(&spec, &query)?;
     if args.json {
@@ -275,6 +311,73 @@ pub fn power(args: &PowerArgs) -> Result<()> {
     } else {
         emit(&render_report(&to_report(&result)))
     }
+}
+
+/// `sharpen toy calibrate`: read samples, estimate the hazard and entropy per position, fit the
+/// state-space model and predict π_ref^α's length law and α*.
+pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
+    use sharpen_toy::regime::PAPER_ALPHAS;
+    use sharpen_toy::statespace::calibrate::{fit, predict, profile, Sample};
+    let text = std::fs::read_to_string(&args.samples).with_context(|| format!("{}", args.samples.display()))?;
+    let mut samples = Vec::new();
+    let mut cap_seen = 0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = || format!("{} line {}", args.samples.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(line).with_context(at)?;
+        let nums = |key: &str| -> Result<Vec<f64>> {
+            v[key]
+                .as_array()
+                .with_context(|| format!("{}: no '{key}' array", at()))?
+                .iter()
+                .map(|x| x.as_f64().with_context(|| format!("{}: '{key}' holds a non-number", at())))
+                .collect()
+        };
+        let (tokens, logprobs) = (nums("tokens")?, nums("logprobs")?);
+        let eos = match v["stop"].as_str() {
+            Some("eos") => true,
+            Some("length") => false,
+            _ => bail!("{}: 'stop' must be \"eos\" or \"length\"", at()),
+        };
+        if logprobs.len() != tokens.len() || (eos && tokens.is_empty()) {
+            bail!("{}: {} tokens but {} log-probs", at(), tokens.len(), logprobs.len());
+        }
+        // With EOS the last token is the EOS itself; the response length leaves it out.
+        let length = tokens.len() - usize::from(eos);
+        cap_seen = cap_seen.max(length + usize::from(eos));
+        samples.push(Sample { length, eos, token_logprobs: logprobs[..length].to_vec() });
+    }
+    let max_len = args.max_len.unwrap_or(cap_seen);
+    let alphas = if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() };
+    let p = profile(&samples, max_len, args.min_count)?;
+    let model = fit(&p, args.vocab)?;
+    let pred = predict(&model, &p, &alphas)?;
+    if args.json {
+        let v = serde_json::json!({ "samples": samples.len(), "profile": p, "prediction": pred });
+        return emit(&(v.to_string() + "\n"));
+    }
+    let mut t = Table::new(
+        format!(
+            "Predicted length of π_ref^α ({} samples, cap {max_len}, tail pooled from position {})",
+            samples.len(),
+            p.tail_from
+        ),
+        &["alpha", "mean L", "P(L = cap)"],
+    );
+    for ((a, m), c) in pred.alphas.iter().zip(&pred.mean_length).zip(&pred.cap_mass) {
+        t.push(row![*a, *m, *c]);
+    }
+    let star = |x: Option<f64>| x.map_or_else(|| "— (no crossing in (0, 1))".to_string(), |a| format!("{a:.6}"));
+    let mut out = render_table(&t);
+    out += &format!(
+        "tail hazard {:.5}, tail token entropy {:.4} nats\nα* (tail, log c(α) = 0, entropy-matched fit): {}\nα* (tail, Σu^α from the sampled tokens): {}\nα with half the mass at the cap: {}\n",
+        pred.tail_hazard,
+        pred.tail_entropy,
+        star(pred.alpha_star),
+        star(pred.alpha_star_sampled),
+        star(pred.alpha_half_cap)
+    );
+    out += "caveat: the fit matches the Shannon entropy per position; π^α weighs Σp^α (a Rényi entropy), and the state is the position only.\n";
+    emit(&out)
 }
 
 /// Write to stdout; a reader that goes away early (`| head`) is not an error.
@@ -295,5 +398,6 @@ pub fn run(cmd: ToyCommand) -> Result<()> {
         ToyCommand::Flow(a) => super::toy_dynamics::flow(&a),
         ToyCommand::Tree(a) => tree(&a),
         ToyCommand::Power(a) => power(&a),
+        ToyCommand::Calibrate(a) => calibrate(&a),
     }
 }

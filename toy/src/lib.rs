@@ -9,6 +9,8 @@
 //! * [`mcmc`] — inference-time power sampling: Metropolis–Hastings toward π_ref^α over any
 //!   autoregressive model.
 //! * [`tree`] — tabular autoregressive models with EOS: T4–T6 and T8 by exact DP over prefixes.
+//! * [`statespace`] — the same exact quantities by DP over (position, state) with token
+//!   multiplicities: an LLM's vocabulary and length, and calibration from a real model's samples.
 //! * [`scenarios`] — named problems that make a point, printed by `sharpen toy scenario`.
 
 pub mod bandit;
@@ -22,6 +24,7 @@ pub mod regime;
 pub mod report;
 pub mod rloo;
 pub mod scenarios;
+pub mod statespace;
 pub mod theory;
 pub mod tree;
 

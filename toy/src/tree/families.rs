@@ -36,6 +36,17 @@ fn check_prob(what: &str, x: f64, open: bool) -> Result<(), ToyError> {
 /// The longest cap a family accepts; trees are further bounded by their number of prefixes.
 pub const MAX_LEN: usize = 4096;
 
+/// The largest vocabulary a family takes (an LLM's is at most a few 10^5; the geometric family
+/// keeps one weight per token).
+pub const MAX_VOCAB: usize = 10_000_000;
+
+fn check_vocab(vocab: usize, min: usize) -> Result<(), ToyError> {
+    if vocab < min || vocab > MAX_VOCAB {
+        return Err(ToyError::Invalid(format!("vocab must lie in {min}..={MAX_VOCAB}, got {vocab}")));
+    }
+    Ok(())
+}
+
 fn check_len(max_len: usize, min: usize) -> Result<(), ToyError> {
     if max_len < min || max_len > MAX_LEN {
         return Err(ToyError::Invalid(format!("max_len must lie in {min}..={MAX_LEN}, got {max_len}")));
@@ -57,9 +68,7 @@ pub struct Geometric {
 
 impl Geometric {
     pub fn new(vocab: usize, stop: f64, zipf: Option<f64>, max_len: usize) -> Result<Self, ToyError> {
-        if vocab == 0 {
-            return Err(ToyError::Invalid("vocab must be at least 1".into()));
-        }
+        check_vocab(vocab, 1)?;
         check_prob("stop", stop, true)?;
         check_len(max_len, 1)?;
         if let Some(e) = zipf {
@@ -127,9 +136,8 @@ impl Reasoning {
         acc_direct: f64,
         acc_cot: f64,
     ) -> Result<Self, ToyError> {
-        if vocab < 3 {
-            return Err(ToyError::Invalid(format!("reasoning needs vocab >= 3 (A, B, a step token), got {vocab}")));
-        }
+        // A, B and a step token.
+        check_vocab(vocab, 3)?;
         check_len(max_len, 2)?;
         check_prob("conclude (--stop)", conclude, true)?;
         check_prob("p_direct", p_direct, false)?;
@@ -200,9 +208,8 @@ pub struct Loop {
 
 impl Loop {
     pub fn new(vocab: usize, max_len: usize, stop: f64, p_loop: f64, acc: f64) -> Result<Self, ToyError> {
-        if vocab < 3 {
-            return Err(ToyError::Invalid(format!("loop needs vocab >= 3 (~, A, a wrong answer), got {vocab}")));
-        }
+        // ~, A and a wrong answer.
+        check_vocab(vocab, 3)?;
         check_len(max_len, 1)?;
         check_prob("stop", stop, true)?;
         check_prob("p_loop", p_loop, false)?;

@@ -12,7 +12,8 @@
 //! * [`mcmc`] — the MCMC power sampler on a tree beside the exact π_ref^α (`sharpen toy power`).
 //! * [`temperature`] — token-level temperature 1/α, for comparison; [`sample`] draws sequences
 //!   token by token from any conditionals.
-//! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree`;
+//! * [`theory`] — T4, T5, T6, T8 as functions; [`report`] — `sharpen toy tree` (which answers with
+//!   [`crate::statespace`] unless asked for the tree: the same report at any V and cap ≤ 4096);
 //!   [`scenarios`] — the named `tree-*` scenarios.
 //!
 //! # Data for figures
