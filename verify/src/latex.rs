@@ -1,0 +1,1115 @@
+//! A LaTeX math parser into [`Expr`], following what latex2sympy2_extended 1.10.2 produces for
+//! the answers models write (see the crate README for the behaviours kept on purpose).
+//!
+//! Recursive descent over chars with an explicit depth budget: no input can overflow the stack,
+//! and every loop consumes input, so the running time is linear in the input times the depth.
+
+use crate::expr::{int, neg, rational, Expr, RelOp};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{Signed, ToPrimitive, Zero};
+
+const MAX_DEPTH: usize = 120;
+/// Longer inputs are not parsed (Math-Verify would spend seconds on them and time out).
+pub const MAX_LATEX_CHARS: usize = 20_000;
+
+#[derive(Debug)]
+pub struct ParseError;
+
+type R<T> = Result<T, ParseError>;
+
+/// Parse normalized LaTeX; on failure, retry with the text after the last `=` when there is no
+/// `,`/`;` and at least two `=` (Math-Verify's `get_last_eq`).
+pub fn parse_latex(s: &str) -> R<Expr> {
+    match parse_once(s) {
+        Ok(e) => Ok(e),
+        Err(err) => {
+            if !s.contains(',') && !s.contains(';') {
+                let parts = split_eq(s);
+                if parts.len() > 2 {
+                    return parse_once(parts[parts.len() - 1]);
+                }
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Split at `=` not preceded by `\`, `<`, `!` or `>`.
+fn split_eq(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        if c == '=' && !matches!(prev, Some('\\' | '<' | '!' | '>')) {
+            parts.push(&s[start..i]);
+            start = i + 1;
+        }
+        prev = Some(c);
+    }
+    parts.push(&s[start..]);
+    parts
+}
+
+fn is_thousands_number(s: &str) -> bool {
+    // d{1,3}(,ddd)+(.d+)?
+    let (int_part, frac) = match s.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    if let Some(f) = frac {
+        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+    }
+    let groups: Vec<&str> = int_part.split(',').collect();
+    groups.len() >= 2
+        && (1..=3).contains(&groups[0].len())
+        && groups[0].bytes().all(|b| b.is_ascii_digit())
+        && groups[1..].iter().all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn parse_once(s: &str) -> R<Expr> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > MAX_LATEX_CHARS {
+        return Err(ParseError);
+    }
+    if is_thousands_number(t) {
+        return parse_decimal(&t.replace(',', ""));
+    }
+    let mut p = P { c: t.chars().collect(), i: 0, depth: 0, abs_open: false };
+    let e = p.top()?;
+    p.skip_ws();
+    if p.i < p.c.len() {
+        return Err(ParseError);
+    }
+    Ok(e)
+}
+
+pub(crate) fn parse_decimal(s: &str) -> R<Expr> {
+    let (neg_sign, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s),
+    };
+    let (a, b) = match body.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (body, None),
+    };
+    if !a.bytes().all(|c| c.is_ascii_digit()) || (a.is_empty() && b.is_none()) {
+        return Err(ParseError);
+    }
+    let a_int = if a.is_empty() { BigInt::zero() } else { a.parse::<BigInt>().map_err(|_| ParseError)? };
+    let e = match b {
+        None => Expr::Int(a_int),
+        Some(b) => {
+            if b.is_empty() || !b.bytes().all(|c| c.is_ascii_digit()) || b.len() > 5000 {
+                return Err(ParseError);
+            }
+            let scale = BigInt::from(10u32).pow(b.len() as u32);
+            let frac: BigInt = b.parse().map_err(|_| ParseError)?;
+            Expr::Float(BigRational::new(a_int * &scale + frac, scale))
+        }
+    };
+    Ok(if neg_sign { neg(e) } else { e })
+}
+
+struct P {
+    c: Vec<char>,
+    i: usize,
+    depth: usize,
+    /// Inside `|...|`: a `|` closes the absolute value instead of starting a factor.
+    abs_open: bool,
+}
+
+const GREEK: &[&str] = &[
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
+    "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+];
+
+const FUNCS: &[(&str, &str)] = &[
+    ("sin", "sin"),
+    ("cos", "cos"),
+    ("tan", "tan"),
+    ("sec", "sec"),
+    ("csc", "csc"),
+    ("cot", "cot"),
+    ("arcsin", "asin"),
+    ("arccos", "acos"),
+    ("arctan", "atan"),
+    ("arccot", "acot"),
+    ("arcsec", "asec"),
+    ("arccsc", "acsc"),
+    ("sinh", "sinh"),
+    ("cosh", "cosh"),
+    ("tanh", "tanh"),
+    ("exp", "exp"),
+    ("ln", "log"),
+    ("log", "log"),
+    ("lg", "log"),
+];
+
+impl P {
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            Err(ParseError)
+        } else {
+            Ok(())
+        }
+    }
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.c.get(self.i).copied()
+    }
+
+    /// Skip whitespace and spacing commands (`\,`, `\;`, `\:`, `\!`, `\ `, `\quad`).
+    fn skip_ws(&mut self) {
+        loop {
+            match self.peek() {
+                Some(c) if c.is_whitespace() => self.i += 1,
+                Some('\\') => {
+                    let n = self.c.get(self.i + 1).copied();
+                    if matches!(n, Some(',' | ';' | ':' | '!' | ' ')) {
+                        self.i += 2;
+                    } else if self.at_cmd("quad") || self.at_cmd("qquad") {
+                        let name = self.cmd_name_at(self.i);
+                        self.i += 1 + name.len();
+                    } else if self.at_cmd("left") || self.at_cmd("right") {
+                        // `\left.`/`\right.` are invisible delimiters; other `\left(` were
+                        // already reduced to the bracket by normalization.
+                        let name = self.cmd_name_at(self.i);
+                        self.i += 1 + name.len();
+                        if self.peek() == Some('.') {
+                            self.i += 1;
+                        }
+                    } else {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn cmd_name_at(&self, at: usize) -> String {
+        let mut j = at + 1;
+        let mut s = String::new();
+        while let Some(&c) = self.c.get(j) {
+            if c.is_ascii_alphabetic() {
+                s.push(c);
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        s
+    }
+
+    fn at_cmd(&self, name: &str) -> bool {
+        self.peek() == Some('\\') && self.cmd_name_at(self.i) == name
+    }
+
+    /// Consume `\name` if it is next (after whitespace).
+    fn eat_cmd(&mut self, name: &str) -> bool {
+        self.skip_ws();
+        if self.at_cmd(name) {
+            self.i += 1 + name.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat(&mut self, ch: char) -> bool {
+        self.skip_ws();
+        if self.peek() == Some(ch) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, ch: char) -> R<()> {
+        if self.eat(ch) {
+            Ok(())
+        } else {
+            Err(ParseError)
+        }
+    }
+
+    /// Whole input: a comma/semicolon list is a set; a lone element is itself.
+    fn top(&mut self) -> R<Expr> {
+        let first = self.relation()?;
+        let mut items = vec![first];
+        while self.eat(',') || self.eat(';') {
+            items.push(self.relation()?);
+        }
+        if items.len() == 1 {
+            return Ok(items.pop().unwrap_or(Expr::EmptySet));
+        }
+        Ok(Expr::Set(flatten_sets(items)))
+    }
+
+    fn rel_op(&mut self) -> Option<(RelOp, bool)> {
+        self.skip_ws();
+        let (op, len, approx) = match self.peek()? {
+            '=' => (RelOp::Eq, 1, false),
+            '<' => {
+                if self.c.get(self.i + 1) == Some(&'=') {
+                    (RelOp::Le, 2, false)
+                } else {
+                    (RelOp::Lt, 1, false)
+                }
+            }
+            '>' => {
+                if self.c.get(self.i + 1) == Some(&'=') {
+                    (RelOp::Ge, 2, false)
+                } else {
+                    (RelOp::Gt, 1, false)
+                }
+            }
+            '\\' => {
+                let name = self.cmd_name_at(self.i);
+                let op = match name.as_str() {
+                    "le" | "leq" | "leqslant" => RelOp::Le,
+                    "ge" | "geq" | "geqslant" => RelOp::Ge,
+                    "lt" => RelOp::Lt,
+                    "gt" => RelOp::Gt,
+                    "ne" | "neq" => RelOp::Ne,
+                    "in" => RelOp::Eq,
+                    "approx" => return self.take(name.len() + 1).map(|_| (RelOp::Eq, true)),
+                    _ => return None,
+                };
+                (op, name.len() + 1, false)
+            }
+            _ => return None,
+        };
+        self.i += len;
+        Some((op, approx))
+    }
+
+    fn take(&mut self, n: usize) -> Option<()> {
+        self.i += n;
+        Some(())
+    }
+
+    /// `a = b`, chains `a < b \le c` (a conjunction), `A \approx B` (B when A is only symbols).
+    fn relation(&mut self) -> R<Expr> {
+        self.enter()?;
+        let first = self.union()?;
+        let mut terms = vec![first];
+        let mut ops = Vec::new();
+        while let Some((op, approx)) = self.rel_op() {
+            let rhs = self.union()?;
+            if approx {
+                let lhs = terms.pop().ok_or(ParseError)?;
+                if only_symbols(&lhs) || terms.is_empty() {
+                    terms.push(rhs);
+                    continue;
+                }
+                terms.push(lhs);
+                ops.push(RelOp::Eq);
+                terms.push(rhs);
+                continue;
+            }
+            ops.push(op);
+            terms.push(rhs);
+        }
+        self.leave();
+        if ops.is_empty() {
+            return terms.pop().ok_or(ParseError);
+        }
+        let mut rels: Vec<Expr> = Vec::new();
+        for (k, op) in ops.iter().enumerate() {
+            rels.push(Expr::Rel(*op, Box::new(terms[k].clone()), Box::new(terms[k + 1].clone())));
+        }
+        if rels.len() == 1 {
+            return rels.pop().ok_or(ParseError);
+        }
+        Ok(Expr::And(rels))
+    }
+
+    fn union(&mut self) -> R<Expr> {
+        let first = self.additive()?;
+        let mut items = vec![first];
+        while self.eat_cmd("cup") {
+            items.push(self.additive()?);
+        }
+        Ok(if items.len() == 1 { items.pop().unwrap_or(Expr::EmptySet) } else { Expr::Union(items) })
+    }
+
+    fn additive(&mut self) -> R<Expr> {
+        self.enter()?;
+        self.skip_ws();
+        // A leading `\pm b` gives {b, -b}.
+        let mut pm_terms: Option<Vec<Expr>> = None;
+        let first = if self.eat_cmd("pm") || self.eat_cmd("mp") {
+            let t = self.term()?;
+            pm_terms = Some(vec![t.clone(), neg(t)]);
+            None
+        } else {
+            Some(self.term()?)
+        };
+        let mut terms: Vec<Expr> = first.into_iter().collect();
+        loop {
+            self.skip_ws();
+            if self.eat('+') {
+                terms.push(self.term()?);
+            } else if self.peek() == Some('-') {
+                self.i += 1;
+                let t = self.term()?;
+                terms.push(neg(t));
+            } else if self.eat_cmd("pm") || self.eat_cmd("mp") {
+                let t = self.term()?;
+                let base = std::mem::take(&mut terms);
+                let mk = |extra: Expr| -> Expr {
+                    let mut v = base.clone();
+                    v.push(extra);
+                    if v.len() == 1 {
+                        v.pop().unwrap_or(Expr::EmptySet)
+                    } else {
+                        Expr::Add(v)
+                    }
+                };
+                let a = mk(t.clone());
+                let b = mk(neg(t));
+                pm_terms = Some(vec![a, b]);
+                // Terms after a `\pm` are not combined further (rare; kept simple).
+                break;
+            } else {
+                break;
+            }
+        }
+        self.leave();
+        if let Some(v) = pm_terms {
+            return Ok(Expr::Set(v));
+        }
+        Ok(if terms.len() == 1 { terms.pop().unwrap_or(Expr::EmptySet) } else { Expr::Add(terms) })
+    }
+
+    fn starts_atom(&mut self) -> bool {
+        self.skip_ws();
+        match self.peek() {
+            Some(c) if c.is_ascii_alphanumeric() || c == '.' || c == '(' || c == '[' || c == '{' || c == '|' => {
+                // `[` starts an interval only if it was the first thing; a `[` after a factor is
+                // still juxtaposition in latex2sympy (rare), keep it.
+                true
+            }
+            Some('\\') => {
+                let name = self.cmd_name_at(self.i);
+                if name.is_empty() {
+                    return self.c.get(self.i + 1) == Some(&'{');
+                }
+                !matches!(
+                    name.as_str(),
+                    "cdot" | "times" | "div" | "pm" | "mp" | "le" | "leq" | "ge" | "geq" | "lt" | "gt" | "ne" | "neq"
+                        | "in" | "approx" | "cup" | "right" | "rfloor" | "rceil" | "rvert" | "rangle" | "end"
+                        | "leqslant" | "geqslant" | "cap" | "setminus" | "to" | "rightarrow" | "implies"
+                        | "Rightarrow" | "mid" | "quad" | "qquad"
+                )
+            }
+            _ => false,
+        }
+    }
+
+    /// Products and quotients, explicit or by juxtaposition; an integer followed by a positive
+    /// rational or integer is a mixed number (`2\frac{1}{2}` is 5/2, `2 3` is 5).
+    fn term(&mut self) -> R<Expr> {
+        self.enter()?;
+        let mut acc = self.unary()?;
+        let mut single_atom = true;
+        loop {
+            self.skip_ws();
+            if self.eat('*') || self.eat_cmd("cdot") || self.eat_cmd("times") || self.eat_cmd("ast") {
+                let r = self.unary()?;
+                acc = mul(acc, r);
+                single_atom = false;
+            } else if self.eat('/') || self.eat_cmd("div") {
+                let r = self.unary()?;
+                acc = divide(acc, r)?;
+                single_atom = false;
+            } else if self.peek() == Some('|') && self.abs_open {
+                break;
+            } else if self.starts_atom() {
+                let r = self.postfix()?;
+                let mixed = single_atom
+                    && matches!(&acc, Expr::Int(_))
+                    && match &r {
+                        Expr::Rat(q) => q.is_positive(),
+                        Expr::Int(q) => q.is_positive(),
+                        _ => false,
+                    };
+                if mixed {
+                    let (Expr::Int(n), rv) = (&acc, &r) else { return Err(ParseError) };
+                    let q = match rv {
+                        Expr::Rat(q) => q.clone(),
+                        Expr::Int(q) => BigRational::from_integer(q.clone()),
+                        _ => return Err(ParseError),
+                    };
+                    let nn = BigRational::from_integer(n.clone());
+                    acc = if n.is_negative() { rational(nn - q) } else { rational(nn + q) };
+                } else {
+                    acc = mul(acc, r);
+                    single_atom = false;
+                }
+            } else {
+                break;
+            }
+        }
+        self.leave();
+        Ok(acc)
+    }
+
+    fn unary(&mut self) -> R<Expr> {
+        self.enter()?;
+        self.skip_ws();
+        let r = if self.peek() == Some('-') {
+            self.i += 1;
+            let x = self.unary()?;
+            Ok(neg(x))
+        } else if self.peek() == Some('+') {
+            self.i += 1;
+            self.unary()
+        } else {
+            self.postfix()
+        };
+        self.leave();
+        r
+    }
+
+    /// An atom with its `^`, `!`, `\%`, `'` and `^\circ` suffixes.
+    fn postfix(&mut self) -> R<Expr> {
+        self.enter()?;
+        let mut e = self.atom()?;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some('^') => {
+                    self.i += 1;
+                    self.skip_ws();
+                    if self.eat_cmd("circ") {
+                        continue;
+                    }
+                    if self.peek() == Some('{') {
+                        let save = self.i;
+                        self.i += 1;
+                        if self.eat_cmd("circ") && self.eat('}') {
+                            continue;
+                        }
+                        self.i = save;
+                    }
+                    let x = self.script_arg()?;
+                    e = Expr::Pow(Box::new(e), Box::new(x));
+                }
+                Some('!') => {
+                    self.i += 1;
+                    e = Expr::Func("factorial".into(), vec![e]);
+                }
+                Some('\'') => {
+                    self.i += 1;
+                }
+                Some('\\') if self.c.get(self.i + 1) == Some(&'%') => {
+                    self.i += 2;
+                    e = Expr::Percent(Box::new(e));
+                }
+                Some('%') => {
+                    self.i += 1;
+                    e = Expr::Percent(Box::new(e));
+                }
+                _ => break,
+            }
+        }
+        self.leave();
+        Ok(e)
+    }
+
+    /// The argument of `^`/`_`: a braced group, or a single character/command atom.
+    fn script_arg(&mut self) -> R<Expr> {
+        self.skip_ws();
+        match self.peek() {
+            Some('{') => {
+                self.i += 1;
+                let e = self.top()?;
+                self.expect('}')?;
+                Ok(e)
+            }
+            Some(c) if c.is_ascii_digit() => {
+                self.i += 1;
+                Ok(int(c.to_digit(10).unwrap_or(0) as i64))
+            }
+            Some('-') => {
+                self.i += 1;
+                let x = self.script_arg()?;
+                Ok(neg(x))
+            }
+            _ => self.atom(),
+        }
+    }
+
+    /// A braced group's raw text (for `\text{}`, subscripts).
+    fn raw_group(&mut self) -> R<String> {
+        self.skip_ws();
+        if self.peek() != Some('{') {
+            // A single char argument.
+            let c = self.peek().ok_or(ParseError)?;
+            self.i += 1;
+            return Ok(c.to_string());
+        }
+        let mut depth = 0usize;
+        let start = self.i + 1;
+        while let Some(c) = self.peek() {
+            self.i += 1;
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(self.c[start..self.i - 1].iter().collect());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err(ParseError)
+    }
+
+    fn braced(&mut self) -> R<Expr> {
+        self.skip_ws();
+        if self.peek() == Some('{') {
+            self.i += 1;
+            let e = self.top()?;
+            self.expect('}')?;
+            Ok(e)
+        } else {
+            // `\frac12` style single-token arguments.
+            match self.peek() {
+                Some(c) if c.is_ascii_digit() => {
+                    self.i += 1;
+                    Ok(int(c.to_digit(10).unwrap_or(0) as i64))
+                }
+                Some(c) if c.is_ascii_alphabetic() => {
+                    self.i += 1;
+                    Ok(letter(c))
+                }
+                _ => self.atom(),
+            }
+        }
+    }
+
+    fn number(&mut self) -> R<Expr> {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        if self.peek() == Some('.') && self.c.get(self.i + 1).is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+        }
+        let text: String = self.c[start..self.i].iter().collect();
+        if text.is_empty() || text == "." {
+            return Err(ParseError);
+        }
+        // `NUMBER E [+-] digits` (a capital E) is scientific notation; lowercase e is Euler's.
+        if self.peek() == Some('E') {
+            let save = self.i;
+            self.i += 1;
+            let sign_neg = if self.peek() == Some('-') {
+                self.i += 1;
+                true
+            } else {
+                if self.peek() == Some('+') {
+                    self.i += 1;
+                }
+                false
+            };
+            let es = self.i;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+            if self.i > es {
+                let exp: String = self.c[es..self.i].iter().collect();
+                let exp: i64 = exp.parse().map_err(|_| ParseError)?;
+                if exp > 400 {
+                    return Err(ParseError);
+                }
+                let base = match parse_decimal(&text)? {
+                    Expr::Int(i) => BigRational::from_integer(i),
+                    Expr::Float(r) => r,
+                    _ => return Err(ParseError),
+                };
+                let p = BigRational::from_integer(BigInt::from(10u32).pow(exp as u32));
+                return Ok(Expr::Float(if sign_neg { base / p } else { base * p }));
+            }
+            self.i = save;
+        }
+        if text.len() > 200_000 {
+            return Err(ParseError);
+        }
+        parse_decimal(&text)
+    }
+
+    fn atom(&mut self) -> R<Expr> {
+        self.enter()?;
+        let r = self.atom_inner();
+        self.leave();
+        r
+    }
+
+    fn atom_inner(&mut self) -> R<Expr> {
+        self.skip_ws();
+        let c = self.peek().ok_or(ParseError)?;
+        if c.is_ascii_digit() || (c == '.' && self.c.get(self.i + 1).is_some_and(|d| d.is_ascii_digit())) {
+            return self.number();
+        }
+        if c.is_ascii_alphabetic() {
+            self.i += 1;
+            let mut e = letter(c);
+            // Subscripts bind to the letter: `a_1`, `x_{10}`.
+            self.skip_ws();
+            if self.peek() == Some('_') {
+                self.i += 1;
+                let sub = self.raw_group()?;
+                let name = match &e {
+                    Expr::Sym(s) => s.clone(),
+                    Expr::E => "e".into(),
+                    Expr::I => "i".into(),
+                    _ => c.to_ascii_lowercase().to_string(),
+                };
+                let sub = sub.trim().to_string();
+                e = Expr::Sym(if sub.chars().count() == 1 { format!("{name}_{sub}") } else { format!("{name}_{{{sub}}}") });
+            }
+            // A single letter applied to a parenthesised argument is a function (`f(x)`), except
+            // for the usual variable letters, which multiply (`x(x+1)`).
+            if self.peek() == Some('(') && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e') {
+                if let Expr::Sym(name) = &e {
+                    let name = name.clone();
+                    self.i += 1;
+                    let mut args = vec![self.relation()?];
+                    while self.eat(',') {
+                        args.push(self.relation()?);
+                    }
+                    self.expect(')')?;
+                    return Ok(Expr::Func(name, args));
+                }
+            }
+            return Ok(e);
+        }
+        match c {
+            '(' | '[' => return self.bracket(),
+            '{' => {
+                self.i += 1;
+                let e = self.top()?;
+                self.expect('}')?;
+                return Ok(e);
+            }
+            '|' => {
+                self.i += 1;
+                let was = self.abs_open;
+                self.abs_open = true;
+                let e = self.additive();
+                self.abs_open = was;
+                let e = e?;
+                self.expect('|')?;
+                return Ok(Expr::Func("abs".into(), vec![e]));
+            }
+            '\\' => {}
+            _ => return Err(ParseError),
+        }
+        // Commands.
+        let name = self.cmd_name_at(self.i);
+        if name.is_empty() {
+            // `\{ ... \}` is a set.
+            if self.c.get(self.i + 1) == Some(&'{') {
+                self.i += 2;
+                self.skip_ws();
+                if self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&'}') {
+                    self.i += 2;
+                    return Ok(Expr::EmptySet);
+                }
+                let mut items = vec![self.relation()?];
+                while self.eat(',') || self.eat(';') {
+                    items.push(self.relation()?);
+                }
+                self.skip_ws();
+                if self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&'}') {
+                    self.i += 2;
+                    return Ok(Expr::Set(items));
+                }
+                return Err(ParseError);
+            }
+            return Err(ParseError);
+        }
+        self.i += 1 + name.len();
+        match name.as_str() {
+            "frac" | "dfrac" | "tfrac" | "cfrac" => {
+                let a = self.braced()?;
+                let b = self.braced()?;
+                divide(a, b)
+            }
+            "binom" | "dbinom" | "tbinom" => {
+                let a = self.braced()?;
+                let b = self.braced()?;
+                if let (Some(n), Some(k)) = (a.exact(), b.exact()) {
+                    if n.is_integer() && k.is_integer() {
+                        if let (Some(n), Some(k)) = (n.to_integer().to_i64(), k.to_integer().to_i64()) {
+                            if (0..=10_000).contains(&n) && (0..=n).contains(&k) {
+                                let mut acc = BigInt::from(1);
+                                for j in 0..k {
+                                    acc = acc * BigInt::from(n - j) / BigInt::from(j + 1);
+                                }
+                                return Ok(Expr::Int(acc));
+                            }
+                        }
+                    }
+                }
+                Ok(Expr::Func("binom".into(), vec![a, b]))
+            }
+            "sqrt" => {
+                self.skip_ws();
+                let idx = if self.peek() == Some('[') {
+                    self.i += 1;
+                    let e = self.additive()?;
+                    self.expect(']')?;
+                    Some(e)
+                } else {
+                    None
+                };
+                let x = self.braced()?;
+                let p = match idx {
+                    None => Expr::Rat(BigRational::new(BigInt::from(1), BigInt::from(2))),
+                    Some(n) => match n.exact() {
+                        Some(r) if !r.is_zero() => rational(r.recip()),
+                        _ => Expr::Pow(Box::new(n), Box::new(int(-1))),
+                    },
+                };
+                Ok(Expr::Pow(Box::new(x), Box::new(p)))
+            }
+            "pi" => Ok(Expr::Pi),
+            "infty" | "infin" => Ok(Expr::Inf),
+            "emptyset" => Ok(Expr::EmptySet),
+            "varnothing" => Ok(Expr::Sym("varnothing".into())),
+            "imath" => Ok(Expr::I),
+            "circ" => Ok(Expr::Sym("circ".into())),
+            "mathbb" => {
+                let g = self.raw_group()?;
+                match g.trim() {
+                    "R" => Ok(Expr::Reals),
+                    other => Ok(Expr::Sym(format!("mathbb{{{other}}}"))),
+                }
+            }
+            "text" | "mbox" | "textrm" | "textit" | "mathit" | "operatorname" | "mathcal" | "mathsf" => {
+                let g = self.raw_group()?;
+                if name == "operatorname" {
+                    return self.function_call(&g.to_lowercase());
+                }
+                text_atom(&g)
+            }
+            "overline" | "bar" | "hat" | "vec" | "widehat" | "tilde" | "overrightarrow" => {
+                let g = self.raw_group()?;
+                let key = if name == "overline" { "bar" } else { name.as_str() };
+                Ok(Expr::Sym(format!("{key}{{{}}}", g.trim().to_lowercase())))
+            }
+            "lfloor" | "lceil" => {
+                let e = self.additive()?;
+                let close = if name == "lfloor" { "rfloor" } else { "rceil" };
+                if !self.eat_cmd(close) {
+                    return Err(ParseError);
+                }
+                Ok(Expr::Func(if name == "lfloor" { "floor" } else { "ceil" }.into(), vec![e]))
+            }
+            "lvert" | "vert" | "lVert" => {
+                let e = self.additive()?;
+                if !(self.eat_cmd("rvert") || self.eat_cmd("vert") || self.eat_cmd("rVert")) {
+                    return Err(ParseError);
+                }
+                Ok(Expr::Func("abs".into(), vec![e]))
+            }
+            "lbrace" => {
+                let mut items = vec![self.relation()?];
+                while self.eat(',') {
+                    items.push(self.relation()?);
+                }
+                if !self.eat_cmd("rbrace") {
+                    return Err(ParseError);
+                }
+                Ok(Expr::Set(items))
+            }
+            "begin" => self.matrix(),
+            "max" | "min" | "gcd" | "lcm" => self.function_call(&name),
+            n if GREEK.contains(&n) => Ok(Expr::Sym(n.to_lowercase())),
+            n => {
+                if let Some((_, f)) = FUNCS.iter().find(|(k, _)| *k == n) {
+                    return self.function_call_named(n, f);
+                }
+                Err(ParseError)
+            }
+        }
+    }
+
+    fn function_call(&mut self, name: &str) -> R<Expr> {
+        self.skip_ws();
+        if !self.eat('(') {
+            return Ok(Expr::Sym(name.to_string()));
+        }
+        let mut args = vec![self.relation()?];
+        while self.eat(',') {
+            args.push(self.relation()?);
+        }
+        self.expect(')')?;
+        if matches!(name, "gcd" | "lcm") {
+            if let Some(v) = args.iter().map(|a| a.exact().filter(|r| r.is_integer()).map(|r| r.to_integer())).collect::<Option<Vec<_>>>() {
+                use num_integer::Integer;
+                let mut acc = v[0].clone();
+                for x in &v[1..] {
+                    acc = if name == "gcd" { acc.gcd(x) } else { acc.lcm(x) };
+                }
+                return Ok(Expr::Int(acc));
+            }
+        }
+        Ok(Expr::Func(name.to_string(), args))
+    }
+
+    /// `\sin x`, `\sin^2(x)`, `\log_2 8`, `\ln(x)`.
+    fn function_call_named(&mut self, latex: &str, f: &str) -> R<Expr> {
+        self.skip_ws();
+        let mut power = None;
+        let mut base = None;
+        for _ in 0..2 {
+            self.skip_ws();
+            if self.peek() == Some('^') {
+                self.i += 1;
+                power = Some(self.script_arg()?);
+            } else if self.peek() == Some('_') {
+                self.i += 1;
+                base = Some(self.script_arg()?);
+            }
+        }
+        self.skip_ws();
+        let arg = if self.peek() == Some('(') {
+            self.i += 1;
+            let e = self.top()?;
+            self.expect(')')?;
+            e
+        } else {
+            self.postfix()?
+        };
+        let mut args = vec![arg];
+        if f == "log" {
+            match (latex, base) {
+                ("ln", _) => {}
+                (_, Some(b)) => args.push(b),
+                ("lg", None) | ("log", None) => args.push(int(10)),
+                _ => {}
+            }
+        }
+        let call = Expr::Func(f.to_string(), args);
+        Ok(match power {
+            Some(p) => {
+                if p == int(-1) && !matches!(f, "log" | "exp") {
+                    // `\sin^{-1}` is the inverse function.
+                    let inv = format!("a{f}");
+                    if let Expr::Func(_, a) = call {
+                        return Ok(Expr::Func(inv, a));
+                    }
+                    return Err(ParseError);
+                }
+                Expr::Pow(Box::new(call), Box::new(p))
+            }
+            None => call,
+        })
+    }
+
+    /// `(a, b)`, `[a, b)`, `(a)`: intervals, tuples, groups.
+    fn bracket(&mut self) -> R<Expr> {
+        let open = self.peek().ok_or(ParseError)?;
+        self.i += 1;
+        self.skip_ws();
+        let first = self.relation()?;
+        let mut items = vec![first];
+        while self.eat(',') {
+            items.push(self.relation()?);
+        }
+        self.skip_ws();
+        let close = self.peek().ok_or(ParseError)?;
+        if close != ')' && close != ']' {
+            return Err(ParseError);
+        }
+        self.i += 1;
+        if items.len() == 1 {
+            if open == '(' && close == ')' {
+                return Ok(items.pop().unwrap_or(Expr::EmptySet));
+            }
+            if open == '[' && close == ']' {
+                return Ok(items.pop().unwrap_or(Expr::EmptySet));
+            }
+            return Err(ParseError);
+        }
+        if items.len() == 2 {
+            let lopen = open == '(';
+            let ropen = close == ')';
+            let ordered = match (order_key(&items[0]), order_key(&items[1])) {
+                (Some(a), Some(b)) => a < b,
+                // Symbolic ends: sympy builds an interval unless it can tell they are out of order.
+                _ => !(items[0].is_number() && items[1].is_number()),
+            };
+            if !(lopen && ropen) || ordered {
+                if !(lopen && ropen) && !ordered && order_key(&items[0]).is_some() && order_key(&items[1]).is_some() {
+                    // `[3, 1]` is an empty interval in sympy.
+                    return Ok(Expr::EmptySet);
+                }
+                let hi = items.pop().unwrap_or(Expr::EmptySet);
+                let lo = items.pop().unwrap_or(Expr::EmptySet);
+                return Ok(Expr::Interval { lo: Box::new(lo), hi: Box::new(hi), lopen, ropen });
+            }
+            return Ok(Expr::Tuple(items));
+        }
+        if open == '(' && close == ')' {
+            return Ok(Expr::Tuple(items));
+        }
+        Err(ParseError)
+    }
+
+    fn matrix(&mut self) -> R<Expr> {
+        let env = self.raw_group()?;
+        let env = env.trim().to_string();
+        if !env.ends_with("matrix") && env != "array" {
+            return Err(ParseError);
+        }
+        if env == "array" {
+            // Column spec `{cc}`.
+            self.raw_group()?;
+        }
+        let mut rows: Vec<Vec<Expr>> = vec![vec![]];
+        loop {
+            self.skip_ws();
+            if self.at_cmd("end") {
+                self.i += 4;
+                self.raw_group()?;
+                break;
+            }
+            let e = self.relation()?;
+            rows.last_mut().ok_or(ParseError)?.push(e);
+            self.skip_ws();
+            if self.eat('&') {
+                continue;
+            }
+            if self.peek() == Some('\\') && self.c.get(self.i + 1) == Some(&'\\') {
+                self.i += 2;
+                self.skip_ws();
+                if self.at_cmd("end") {
+                    continue;
+                }
+                rows.push(vec![]);
+                continue;
+            }
+            if !self.at_cmd("end") {
+                return Err(ParseError);
+            }
+        }
+        rows.retain(|r| !r.is_empty());
+        if rows.is_empty() || rows.iter().any(|r| r.len() != rows[0].len()) {
+            return Err(ParseError);
+        }
+        Ok(Expr::Matrix(rows))
+    }
+}
+
+
+fn letter(c: char) -> Expr {
+    match c {
+        'e' => Expr::E,
+        'I' => Expr::I,
+        _ => Expr::Sym(c.to_ascii_lowercase().to_string()),
+    }
+}
+
+/// `\text{...}`: a number if it is one, else one symbol named by its lowercase letters and
+/// digits (`\text{(A)}` is `a`, `\text{Hello World}` is `helloworld`).
+fn text_atom(g: &str) -> R<Expr> {
+    let t = g.trim();
+    if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return parse_decimal(t);
+    }
+    let name: String = t.chars().filter(|c| !c.is_whitespace() && *c != '(' && *c != ')').flat_map(|c| c.to_lowercase()).collect();
+    if name.is_empty() {
+        return Err(ParseError);
+    }
+    Ok(Expr::Sym(name))
+}
+
+fn only_symbols(e: &Expr) -> bool {
+    match e {
+        Expr::Sym(_) => true,
+        Expr::Mul(v) => v.iter().all(only_symbols),
+        Expr::Func(n, args) => !crate::expr::is_known_function(n) && args.iter().all(only_symbols),
+        _ => false,
+    }
+}
+
+fn flatten_sets(items: Vec<Expr>) -> Vec<Expr> {
+    let mut out = Vec::new();
+    for it in items {
+        match it {
+            Expr::Set(v) => out.extend(v),
+            x => out.push(x),
+        }
+    }
+    out
+}
+
+/// A real number to order interval ends (±∞ included); `None` when not a known constant.
+pub(crate) fn order_key(e: &Expr) -> Option<f64> {
+    match e {
+        Expr::Inf => Some(f64::INFINITY),
+        Expr::Mul(v) if v.len() == 2 && v[0] == int(-1) && v[1] == Expr::Inf => Some(f64::NEG_INFINITY),
+        _ => {
+            let mut syms = Vec::new();
+            e.symbols(&mut syms);
+            if !syms.is_empty() {
+                return None;
+            }
+            let c = crate::expr::eval(e, &[], 0)?;
+            (c.im == 0.0).then_some(c.re)
+        }
+    }
+}
+
+fn mul(a: Expr, b: Expr) -> Expr {
+    match a {
+        Expr::Mul(mut v) => {
+            v.push(b);
+            Expr::Mul(v)
+        }
+        a => Expr::Mul(vec![a, b]),
+    }
+}
+
+/// `a / b`: exact integers and rationals divide into a rational (as sympy does); anything else
+/// is `a * b^-1`. Division by an exact zero is an error (sympy's `zoo` fails the comparison).
+fn divide(a: Expr, b: Expr) -> R<Expr> {
+    match (&a, &b) {
+        (Expr::Int(_) | Expr::Rat(_), Expr::Int(_) | Expr::Rat(_)) => {
+            let (x, y) = (a.exact().ok_or(ParseError)?, b.exact().ok_or(ParseError)?);
+            if y.is_zero() {
+                return Err(ParseError);
+            }
+            Ok(rational(x / y))
+        }
+        _ => {
+            if b.exact().is_some_and(|r| r.is_zero()) {
+                return Err(ParseError);
+            }
+            if a == int(1) {
+                return Ok(Expr::Pow(Box::new(b), Box::new(int(-1))));
+            }
+            Ok(mul(a, Expr::Pow(Box::new(b), Box::new(int(-1)))))
+        }
+    }
+}

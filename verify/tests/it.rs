@@ -1,0 +1,3 @@
+//! Differential tests against Math-Verify (the authors' call), mutation checks and totality.
+
+mod agreement;
