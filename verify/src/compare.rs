@@ -30,11 +30,14 @@ pub fn expr_eq(gold: &Expr, pred: &Expr, o: &CompareOptions) -> bool {
     eq_depth(gold, pred, o, 0)
 }
 
+/// latex2sympy's `is_expr_of_only_symbols`: a symbol, `s^-1` of such, or a compound whose
+/// arguments all are (numbers are not).
 fn is_only_symbols(e: &Expr) -> bool {
     match e {
         Expr::Sym(_) => true,
-        Expr::Mul(v) => v.iter().all(is_only_symbols),
-        Expr::Func(n, args) => !crate::expr::is_known_function(n) && args.iter().all(|a| is_only_symbols(a) || a.is_number()),
+        Expr::Pow(b, x) if **x == int(-1) => is_only_symbols(b),
+        Expr::Mul(v) | Expr::Add(v) | Expr::Tuple(v) | Expr::Func(_, v) | Expr::Set(v) => !v.is_empty() && v.iter().all(is_only_symbols),
+        Expr::Pow(b, x) => is_only_symbols(b) && is_only_symbols(x),
         _ => false,
     }
 }
@@ -202,9 +205,11 @@ fn relation_as_set(e: &Expr) -> Option<Expr> {
     let neg_inf = || Expr::Mul(vec![int(-1), Expr::Inf]);
     let one = |r: &Expr| -> Option<Expr> {
         let Expr::Rel(op, l, rhs) = r else { return None };
-        let (op, c) = if matches!(**l, Expr::Sym(_)) && const_value(rhs).is_some() {
+        // Undefined functions count as symbols (Math-Verify's `unwrap_fcs`).
+        let var = |e: &Expr| matches!(e, Expr::Sym(_)) || matches!(e, Expr::Func(n, _) if !crate::expr::is_known_function(n));
+        let (op, c) = if var(l) && const_value(rhs).is_some() {
             (*op, (**rhs).clone())
-        } else if matches!(**rhs, Expr::Sym(_)) && const_value(l).is_some() {
+        } else if var(rhs) && const_value(l).is_some() {
             (op.mirrored(), (**l).clone())
         } else {
             return None;

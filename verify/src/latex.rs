@@ -52,7 +52,9 @@ fn split_eq(s: &str) -> Vec<&str> {
 }
 
 fn is_thousands_number(s: &str) -> bool {
-    // d{1,3}(,ddd)+(.d+)?
+    // latex2sympy's `^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$`
+    let s = s.trim();
+    let s = s.strip_prefix('-').unwrap_or(s);
     let (int_part, frac) = match s.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (s, None),
@@ -69,13 +71,25 @@ fn is_thousands_number(s: &str) -> bool {
         && groups[1..].iter().all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// latex2sympy's `convert_number`: `0,111` is the decimal 0.111, other commas separate
+/// thousands; leading zeros go.
+fn convert_comma_number(s: &str) -> R<Expr> {
+    let t = s.trim();
+    let t = if t.contains(',') && t.starts_with('0') { t.replace(',', ".") } else { t.to_string() };
+    let digits: String = t.chars().filter(|&c| c != ',' && c != ' ').collect();
+    let stripped = digits.trim_start_matches('0');
+    let stripped = if stripped.is_empty() { "0".to_string() } else { stripped.to_string() };
+    let fixed = if stripped.starts_with('.') { format!("0{stripped}") } else { stripped };
+    parse_decimal(&fixed)
+}
+
 fn parse_once(s: &str) -> R<Expr> {
     let t = s.trim();
     if t.is_empty() || t.chars().count() > MAX_LATEX_CHARS {
         return Err(ParseError);
     }
     if is_thousands_number(t) {
-        return parse_decimal(&t.replace(',', ""));
+        return convert_comma_number(t);
     }
     let mut p = P { c: t.chars().collect(), i: 0, depth: 0, abs_open: false };
     let e = p.top()?;
@@ -175,9 +189,10 @@ impl P {
                     let n = self.c.get(self.i + 1).copied();
                     if matches!(n, Some(',' | ';' | ':' | '!' | ' ')) {
                         self.i += 2;
-                    } else if self.at_cmd("quad") || self.at_cmd("qquad") {
+                    } else if self.cmd_name_at(self.i).starts_with("quad") || self.cmd_name_at(self.i).starts_with("qquad") {
+                        // `\quadx` is `\quad` then `x` for latex2sympy's tokenizer.
                         let name = self.cmd_name_at(self.i);
-                        self.i += 1 + name.len();
+                        self.i += 1 + if name.starts_with("qquad") { 5 } else { 4 };
                     } else if self.at_cmd("left") || self.at_cmd("right") {
                         // `\left.`/`\right.` are invisible delimiters; other `\left(` were
                         // already reduced to the bracket by normalization.
@@ -242,16 +257,32 @@ impl P {
         }
     }
 
-    /// Whole input: a comma/semicolon list is a set; a lone element is itself.
+    /// Whole input: a comma list is a set; with semicolons, `;` separates the elements and
+    /// commas within one element make a tuple (`p=5,q=2;p=7,q=2`).
     fn top(&mut self) -> R<Expr> {
-        let first = self.relation()?;
-        let mut items = vec![first];
-        while self.eat(',') || self.eat(';') {
-            items.push(self.relation()?);
+        let mut groups: Vec<Vec<Expr>> = vec![vec![self.relation()?]];
+        let mut semis = false;
+        loop {
+            if self.eat(',') {
+                groups.last_mut().ok_or(ParseError)?.push(self.relation()?);
+            } else if self.eat(';') {
+                semis = true;
+                groups.push(vec![self.relation()?]);
+            } else {
+                break;
+            }
         }
-        if items.len() == 1 {
-            return Ok(items.pop().unwrap_or(Expr::EmptySet));
+        if !semis {
+            let mut items = groups.pop().unwrap_or_default();
+            if items.len() == 1 {
+                return items.pop().ok_or(ParseError);
+            }
+            return Ok(Expr::Set(flatten_sets(items)));
         }
+        let items: Vec<Expr> = groups
+            .into_iter()
+            .map(|mut g| if g.len() == 1 { g.pop().unwrap_or(Expr::EmptySet) } else { Expr::Tuple(g) })
+            .collect();
         Ok(Expr::Set(flatten_sets(items)))
     }
 
@@ -259,6 +290,7 @@ impl P {
         self.skip_ws();
         let (op, len, approx) = match self.peek()? {
             '=' => (RelOp::Eq, 1, false),
+            '!' if self.c.get(self.i + 1) == Some(&'=') => (RelOp::Ne, 2, false),
             '<' => {
                 if self.c.get(self.i + 1) == Some(&'=') {
                     (RelOp::Le, 2, false)
@@ -307,14 +339,10 @@ impl P {
         while let Some((op, approx)) = self.rel_op() {
             let rhs = self.union()?;
             if approx {
+                // `A \approx B` is B when A is only symbols; otherwise the approximation is
+                // dropped.
                 let lhs = terms.pop().ok_or(ParseError)?;
-                if only_symbols(&lhs) || terms.is_empty() {
-                    terms.push(rhs);
-                    continue;
-                }
-                terms.push(lhs);
-                ops.push(RelOp::Eq);
-                terms.push(rhs);
+                terms.push(if only_symbols(&lhs) { rhs } else { lhs });
                 continue;
             }
             ops.push(op);
@@ -324,6 +352,14 @@ impl P {
         if ops.is_empty() {
             return terms.pop().ok_or(ParseError);
         }
+        // `(p,q) = (3,2)`: parenthesised pairs in an equation are tuples, not intervals.
+        let terms: Vec<Expr> = terms
+            .into_iter()
+            .map(|t| match t {
+                Expr::Interval { lo, hi, lopen: true, ropen: true } => Expr::Tuple(vec![*lo, *hi]),
+                x => x,
+            })
+            .collect();
         let mut rels: Vec<Expr> = Vec::new();
         for (k, op) in ops.iter().enumerate() {
             rels.push(Expr::Rel(*op, Box::new(terms[k].clone()), Box::new(terms[k + 1].clone())));
@@ -429,7 +465,7 @@ impl P {
                 let r = self.unary()?;
                 acc = mul(acc, r);
                 single_atom = false;
-            } else if self.eat('/') || self.eat_cmd("div") {
+            } else if self.eat('/') || self.eat(':') || self.eat_cmd("div") {
                 let r = self.unary()?;
                 acc = divide(acc, r)?;
                 single_atom = false;
@@ -506,7 +542,7 @@ impl P {
                     let x = self.script_arg()?;
                     e = Expr::Pow(Box::new(e), Box::new(x));
                 }
-                Some('!') => {
+                Some('!') if self.c.get(self.i + 1) != Some(&'=') => {
                     self.i += 1;
                     e = Expr::Func("factorial".into(), vec![e]);
                 }
@@ -666,7 +702,14 @@ impl P {
         self.skip_ws();
         let c = self.peek().ok_or(ParseError)?;
         if c.is_ascii_digit() || (c == '.' && self.c.get(self.i + 1).is_some_and(|d| d.is_ascii_digit())) {
-            return self.number();
+            let n = self.number()?;
+            // A base subscript (`204_5`) is dropped, as latex2sympy does.
+            self.skip_ws();
+            if self.peek() == Some('_') {
+                self.i += 1;
+                self.raw_group()?;
+            }
+            return Ok(n);
         }
         if c.is_ascii_alphabetic() {
             self.i += 1;
@@ -933,7 +976,7 @@ impl P {
         self.skip_ws();
         let first = self.relation()?;
         let mut items = vec![first];
-        while self.eat(',') {
+        while self.eat(',') || self.eat(';') {
             items.push(self.relation()?);
         }
         self.skip_ws();
