@@ -320,6 +320,120 @@ def gen_cases(golds, n_per_dataset, rng):
     return cases
 
 
+# ---------------------------------------------------------------- harder forms (the issue's classes)
+
+
+def sympy_rewrites(g):
+    """Equivalent LaTeX of a gold computed with sympy (expanded, factored, together, decimal)."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    out = []
+    try:
+        import sympy
+        from latex2sympy2_extended.latex2sympy2 import latex2sympy
+
+        e = latex2sympy(g, is_real=True, normalization_config=None)
+        if not isinstance(e, sympy.Expr):
+            return out
+        for name, f in (("expand", sympy.expand), ("factor", sympy.factor), ("together", sympy.together),
+                        ("apart", lambda x: sympy.apart(x) if len(x.free_symbols) == 1 else x)):
+            try:
+                r = sympy.latex(f(e))
+                if r and r != g and len(r) < 120:
+                    out.append((r, "symbolic-" + name))
+            except Exception:
+                pass
+        if not e.free_symbols:
+            try:
+                v = float(e.evalf())
+                out.append((f"{v:.6f}", "float-6"))
+                out.append((f"{v:.3f}", "float-3"))
+                out.append((f"{v:.10f}", "float-10"))
+            except Exception:
+                pass
+    except Exception:
+        pass
+    return out
+
+
+def hard_cases(golds, n_per_dataset, rng):
+    """The forms the issue lists: lists joined by ; / or / and, labelled answers, equation
+    chains, \\approx, inequalities and intervals, equivalent equations, decimal commas, floats
+    vs fractions, \\cfrac, \\pm, answers outside math mode, thousands separators, sympy-computed
+    symbolic rewritings (expanded, factored, together) and their near misses."""
+    cases = []
+    for name, rows in golds.items():
+        pick = rows[:] if len(rows) <= n_per_dataset else rng.sample(rows, n_per_dataset)
+        for g in pick:
+            cot = rng.choice(COT)
+            forms = []
+            for ans, cls in sympy_rewrites(g):
+                forms.append((f"{cot}\n\nThus the answer is $\\boxed{{{ans}}}$.", f"hard:{cls}"))
+            forms += [
+                (f"{cot}\nSo $x = {g}$, i.e. \\boxed{{x = {g}}}", "hard:labelled-x"),
+                (f"{cot}\nTherefore \\boxed{{f(x) = {g}}}", "hard:labelled-f"),
+                (f"{cot}\nThe result is \\boxed{{{g} \\approx 1.5}}", "hard:approx-after"),
+                (f"{cot}\nWe get $y = 2 + 3 = {g}$", "hard:equation-chain"),
+                (f"{cot}\n**Answer:** {g}", "hard:answer-outside-math"),
+                (f"{cot}\n**Answer:** ${g}$", "hard:answer-bold-math"),
+                (f"{cot}\nThe answer is: {g}, 5, 7", "hard:answer-list-plain"),
+                (f"{cot}\nThe answers are $\\boxed{{{g}}}$ or $\\boxed{{-1}}$", "hard:or-list"),
+                (f"{cot}\nSolutions: ${g}$; $7$", "hard:semicolon-list"),
+                (f"{cot}\n\\[\\boxed{{\\pm {g}}}\\]", "hard:pm"),
+                (f"{cot}\nIn the end, {g} is what we get.", "hard:sentence-number"),
+                (f"{cot}\nThe final answer is {g}", "hard:final-answer-plain"),
+            ]
+            if "," in g and not g.startswith(("(", "[", "\\{")):
+                parts = [x.strip() for x in g.split(",")]
+                forms += [
+                    (f"{cot}\n" + " and ".join(f"\\boxed{{{x}}}" for x in parts), "hard:list-boxed-and"),
+                    (f"{cot}\nThe values are ${'$ and $'.join(parts)}$.", "hard:list-math-and"),
+                    (f"{cot}\n\\boxed{{{'; '.join(parts)}}}", "hard:list-semicolon"),
+                    (f"{cot}\n\\boxed{{{', '.join(reversed(parts))}}}", "hard:list-reversed"),
+                ]
+            if re.fullmatch(r"[\(\[]-?[^,]+,[^,]+[\)\]]", g):
+                lo, hi = g[1:-1].split(",")
+                lop = "<" if g[0] == "(" else "\\le"
+                hop = "<" if g[-1] == ")" else "\\le"
+                forms += [
+                    (f"{cot}\n\\boxed{{{lo.strip()} {lop} x {hop} {hi.strip()}}}", "hard:interval-as-inequality"),
+                    (f"{cot}\n\\boxed{{(x, y) = {g}}}", "hard:labelled-tuple"),
+                ]
+            m = re.fullmatch(r"(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}", g)
+            if m and int(m.group(3)) != 0:
+                a, b = int(m.group(2)), int(m.group(3))
+                v = a / b * (-1 if m.group(1) else 1)
+                forms += [
+                    (f"{cot}\n\\boxed{{{v:.4f}}}", "hard:float-4-of-fraction"),
+                    (f"{cot}\n\\boxed{{{v:.6f}}}", "hard:float-6-of-fraction"),
+                    (f"{cot}\n\\boxed{{{m.group(1)}\\cfrac{{{a}}}{{{b}}}}}", "hard:cfrac"),
+                    (f"{cot}\n\\boxed{{{m.group(1)}\\frac{{{a}}}{{{b}}} \\approx {v:.3f}}}", "hard:fraction-approx"),
+                    (f"{cot}\n**Answer:** {m.group(1)}\\dfrac{{{a}}}{{{b}}}", "hard:dfrac-outside-math"),
+                ]
+            if is_int(g) and abs(int(g)) >= 1000:
+                n = int(g)
+                t = f"{n:,}"
+                forms += [
+                    (f"{cot}\nThe total is {t.replace(',', ', ')}", "hard:spaced-thousands"),
+                    (f"{cot}\nThe total is \\boxed{{{t.replace(',', '{,}')}}}", "hard:brace-comma-thousands"),
+                    (f"{cot}\nThe total is {t.replace(',', ' ')} dollars", "hard:space-thousands"),
+                ]
+            if is_dec(g):
+                forms.append((f"{cot}\nAnswer: {g.replace('.', ',')}", "hard:decimal-comma-plain"))
+                forms.append((f"{cot}\n\\boxed{{{g}e0}}", "hard:e-notation"))
+            if re.fullmatch(r"-?\d+(\.\d+)?", g):
+                forms.append((f"{cot}\nThe value is {g}e0", "hard:e-notation-plain"))
+                forms.append((f"{cot}\n$$\\boxed{{{g}\\%}}$$", "hard:percent-boxed"))
+                forms.append((f"{cot}\nThe matrix is $\\begin{{pmatrix}} {g} & 0 \\\\ 0 & 1 \\end{{pmatrix}}$ and the answer is ${g}$", "hard:matrix-in-sentence"))
+            if re.search(r"[a-z]", g.replace("\\frac", "").replace("\\sqrt", "").replace("\\pi", "")):
+                forms.append((f"{cot}\n\\boxed{{{g} + 0}}", "hard:plus-zero"))
+                forms.append((f"{cot}\n\\boxed{{2\\left({g}\\right)/2}}", "hard:scaled"))
+            for r, cls in rng.sample(forms, min(len(forms), 3)):
+                cases.append((r, g, cls, name))
+    return cases
+
+
 # ---------------------------------------------------------------- Math-Verify's public tests
 
 
@@ -364,6 +478,7 @@ def main():
     rng = random.Random(SEED)
     golds = load_golds(args.data)
     gen = gen_cases(golds, args.per_dataset, rng)
+    gen += hard_cases(golds, args.per_dataset // 3, rng)
     cases = [{"response": r, "gold": g, "class": c, "dataset": d} for (r, g, c, d) in gen]
     suite = [{"response": r, "gold": g, "class": c} for (r, g, c) in suite_cases(args.math_verify_tests)]
 

@@ -30,17 +30,7 @@ pub fn expr_eq(gold: &Expr, pred: &Expr, o: &CompareOptions) -> bool {
     eq_depth(gold, pred, o, 0)
 }
 
-/// latex2sympy's `is_expr_of_only_symbols`: a symbol, `s^-1` of such, or a compound whose
-/// arguments all are (numbers are not).
-fn is_only_symbols(e: &Expr) -> bool {
-    match e {
-        Expr::Sym(_) => true,
-        Expr::Pow(b, x) if **x == int(-1) => is_only_symbols(b),
-        Expr::Mul(v) | Expr::Add(v) | Expr::Tuple(v) | Expr::Func(_, v) | Expr::Set(v) => !v.is_empty() && v.iter().all(is_only_symbols),
-        Expr::Pow(b, x) => is_only_symbols(b) && is_only_symbols(x),
-        _ => false,
-    }
-}
+use crate::expr::is_only_symbols;
 
 fn is_equation(e: &Expr) -> bool {
     match e {
@@ -461,11 +451,23 @@ fn constant_diff_is_zero(g: &Expr, p: &Expr) -> bool {
     if !syms.is_empty() {
         return false;
     }
+    if g.has_float() || p.has_float() {
+        return float_exprs_equal(g, p, &[]);
+    }
     if let (Some(a), Some(b)) = (g.exact(), p.exact()) {
         return (a - b).is_zero();
     }
     match (eval(g, &[], 0), eval(p, &[], 0)) {
         (Some(a), Some(b)) => close(a, b, 1e-12),
+        _ => false,
+    }
+}
+
+/// sympy's Floats are binary doubles: expressions with decimals are equal only when their
+/// double-precision values agree exactly (`5 \cdot 5.47` is not `27.35` there).
+fn float_exprs_equal(g: &Expr, p: &Expr, vars: &[(String, C)]) -> bool {
+    match (eval(g, vars, 0), eval(p, vars, 0)) {
+        (Some(a), Some(b)) => close(a, b, 1e-15) && (a.re == b.re || (a.re - b.re).abs() <= f64::EPSILON * a.re.abs() * 0.5),
         _ => false,
     }
 }
@@ -501,12 +503,18 @@ fn symbolic_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
     if !o.symbolic {
         return false;
     }
-    if let (Some(a), Some(b)) = (g.exact(), p.exact()) {
-        return (a - b).is_zero();
+    let floats = g.has_float() || p.has_float();
+    if !floats {
+        if let (Some(a), Some(b)) = (g.exact(), p.exact()) {
+            return (a - b).is_zero();
+        }
     }
     let mut syms = Vec::new();
     g.symbols(&mut syms);
     p.symbols(&mut syms);
+    if syms.is_empty() && floats {
+        return float_exprs_equal(g, p, &[]);
+    }
     if syms.is_empty() {
         return match (eval(g, &[], 0), eval(p, &[], 0)) {
             (Some(a), Some(b)) => close(a, b, 1e-10),

@@ -234,6 +234,52 @@ impl Expr {
     }
 }
 
+/// latex2sympy's `is_expr_of_only_symbols`: a symbol, `s^-1` of such, or a compound whose
+/// arguments all are (numbers are not).
+pub(crate) fn is_only_symbols(e: &Expr) -> bool {
+    match e {
+        Expr::Sym(_) => true,
+        Expr::Pow(b, x) if **x == int(-1) => is_only_symbols(b),
+        Expr::Mul(v) | Expr::Add(v) | Expr::Tuple(v) | Expr::Func(_, v) | Expr::Set(v) => {
+            !v.is_empty() && v.iter().all(is_only_symbols)
+        }
+        Expr::Pow(b, x) => is_only_symbols(b) && is_only_symbols(x),
+        _ => false,
+    }
+}
+
+/// Mark every symbol as complex (latex2sympy's `is_real=False`): a complex `i` is a different
+/// symbol from a real `i`.
+pub(crate) fn mark_complex(e: &mut Expr, depth: usize) {
+    if depth > 300 {
+        return;
+    }
+    match e {
+        Expr::Sym(s) => {
+            if !s.ends_with(COMPLEX_MARK) {
+                s.push_str(COMPLEX_MARK)
+            }
+        }
+        Expr::Add(v) | Expr::Mul(v) | Expr::Set(v) | Expr::Tuple(v) | Expr::Union(v) | Expr::And(v) | Expr::Func(_, v) => {
+            v.iter_mut().for_each(|x| mark_complex(x, depth + 1))
+        }
+        Expr::Pow(a, b) | Expr::Rel(_, a, b) => {
+            mark_complex(a, depth + 1);
+            mark_complex(b, depth + 1)
+        }
+        Expr::Interval { lo, hi, .. } => {
+            mark_complex(lo, depth + 1);
+            mark_complex(hi, depth + 1)
+        }
+        Expr::Percent(x) => mark_complex(x, depth + 1),
+        Expr::Matrix(rows) => rows.iter_mut().flatten().for_each(|x| mark_complex(x, depth + 1)),
+        _ => {}
+    }
+}
+
+/// The suffix of a complex symbol's name.
+pub const COMPLEX_MARK: &str = "[complex]";
+
 pub(crate) fn is_known_function(name: &str) -> bool {
     matches!(
         name,

@@ -22,17 +22,36 @@ type R<T> = Result<T, ParseError>;
 /// `,`/`;` and at least two `=` (Math-Verify's `get_last_eq`).
 pub fn parse_latex(s: &str) -> R<Expr> {
     match parse_once(s) {
-        Ok(e) => Ok(e),
+        Ok(e) => Ok(with_assumptions(e, s)),
         Err(err) => {
             if !s.contains(',') && !s.contains(';') {
                 let parts = split_eq(s);
                 if parts.len() > 2 {
-                    return parse_once(parts[parts.len() - 1]);
+                    let last = parts[parts.len() - 1];
+                    return parse_once(last).map(|e| with_assumptions(e, last));
                 }
             }
             Err(err)
         }
     }
+}
+
+/// Math-Verify parses with real symbols unless the text shows complex markers (a standalone
+/// `i`, `\mathbb{C}`, `\Re{`, ...); a complex `i` then differs from a real one.
+fn with_assumptions(mut e: Expr, s: &str) -> Expr {
+    static RE: std::sync::OnceLock<fancy_regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        fancy_regex::Regex::new(concat!(
+            r"\\mathbb\{C\}|\\i\b|\bi\b|\\text\{i\}|\\mathrm\{i\}|\\imath\b|\\det|",
+            r"\\operatorname\{tr\}|\\operatorname\{rank\}|\\text\{rank\}|\\arg\{|\\Re\{|\\Im\{|",
+            r"\\operatorname\{Re\}|\\operatorname\{Im\}|\\text\{Re\}|\\text\{Im\}"
+        ))
+        .expect("static regex")
+    });
+    if re.is_match(s).unwrap_or(false) {
+        crate::expr::mark_complex(&mut e, 0);
+    }
+    e
 }
 
 /// Split at `=` not preceded by `\`, `<`, `!` or `>`.
@@ -336,23 +355,33 @@ impl P {
         let first = self.union()?;
         let mut terms = vec![first];
         let mut ops = Vec::new();
+        let mut had_approx = false;
         while let Some((op, approx)) = self.rel_op() {
             let rhs = self.union()?;
             if approx {
+                had_approx = true;
                 // `A \approx B` is B when A is only symbols; otherwise the approximation is
                 // dropped.
                 let lhs = terms.pop().ok_or(ParseError)?;
-                terms.push(if only_symbols(&lhs) { rhs } else { lhs });
+                terms.push(if crate::expr::is_only_symbols(&lhs) { rhs } else { lhs });
                 continue;
             }
             ops.push(op);
             terms.push(rhs);
         }
         self.leave();
-        if ops.is_empty() {
+        if ops.is_empty() && !had_approx {
             return terms.pop().ok_or(ParseError);
         }
-        // `(p,q) = (3,2)`: parenthesised pairs in an equation are tuples, not intervals.
+        // latex2sympy accepts a bracketed list in a relation only as `tuple = tuple`
+        // (`(p,q) = (3,2)`); `y = (4,1)` or `(1,2) \approx 1.5` do not parse.
+        let setlike = |t: &Expr| matches!(t, Expr::Interval { .. } | Expr::Tuple(_));
+        if terms.iter().any(setlike) && !(ops.len() == 1 && ops[0] == RelOp::Eq && terms.iter().all(setlike)) {
+            return Err(ParseError);
+        }
+        if terms.len() == 1 && setlike(&terms[0]) && had_approx {
+            return Err(ParseError);
+        }
         let terms: Vec<Expr> = terms
             .into_iter()
             .map(|t| match t {
@@ -363,6 +392,9 @@ impl P {
         let mut rels: Vec<Expr> = Vec::new();
         for (k, op) in ops.iter().enumerate() {
             rels.push(Expr::Rel(*op, Box::new(terms[k].clone()), Box::new(terms[k + 1].clone())));
+        }
+        if rels.is_empty() {
+            return terms.into_iter().next().ok_or(ParseError);
         }
         if rels.len() == 1 {
             return rels.pop().ok_or(ParseError);
@@ -713,6 +745,10 @@ impl P {
         }
         if c.is_ascii_alphabetic() {
             self.i += 1;
+            // latex2sympy's lexer reads `E` as an exponent marker: `E_{1}` does not parse.
+            if c == 'E' && self.peek() == Some('_') {
+                return Err(ParseError);
+            }
             let mut e = letter(c);
             // Subscripts bind to the letter: `a_1`, `x_{10}`.
             self.skip_ws();
@@ -1085,15 +1121,6 @@ fn text_atom(g: &str) -> R<Expr> {
         return Err(ParseError);
     }
     Ok(Expr::Sym(name))
-}
-
-fn only_symbols(e: &Expr) -> bool {
-    match e {
-        Expr::Sym(_) => true,
-        Expr::Mul(v) => v.iter().all(only_symbols),
-        Expr::Func(n, args) => !crate::expr::is_known_function(n) && args.iter().all(only_symbols),
-        _ => false,
-    }
 }
 
 fn flatten_sets(items: Vec<Expr>) -> Vec<Expr> {
