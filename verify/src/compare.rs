@@ -415,8 +415,65 @@ fn rounded(e: &Expr, digits: u32) -> Option<Rounded> {
     Some(Rounded::Float(round_decimal(&r, digits)))
 }
 
+/// A matrix expression carried out (sympy's `doit`): sums, scalar multiples and products of
+/// matrices become one matrix; `None` when `e` is not a matrix expression.
+fn matrix_value(e: &Expr, depth: usize) -> Option<Vec<Vec<Expr>>> {
+    if depth > 20 {
+        return None;
+    }
+    match e {
+        Expr::Matrix(m) => Some(m.clone()),
+        Expr::Add(v) => {
+            let mut acc: Option<Vec<Vec<Expr>>> = None;
+            for t in v {
+                let m = matrix_value(t, depth + 1)?;
+                acc = Some(match acc {
+                    None => m,
+                    Some(a) => {
+                        if a.len() != m.len() || a.iter().zip(&m).any(|(x, y)| x.len() != y.len()) {
+                            return None;
+                        }
+                        a.into_iter()
+                            .zip(m)
+                            .map(|(r1, r2)| r1.into_iter().zip(r2).map(|(x, y)| Expr::Add(vec![x, y])).collect())
+                            .collect()
+                    }
+                });
+            }
+            acc
+        }
+        Expr::Mul(v) => {
+            let mut scalars = Vec::new();
+            let mut acc: Option<Vec<Vec<Expr>>> = None;
+            for t in v {
+                if let Some(m) = matrix_value(t, depth + 1) {
+                    acc = Some(match acc {
+                        None => m,
+                        Some(a) => {
+                            let (n, k, q) = (a.len(), m.len(), m.first().map_or(0, Vec::len));
+                            if a.iter().any(|r| r.len() != k) || n * q * k > 10_000 {
+                                return None;
+                            }
+                            (0..n)
+                                .map(|i| (0..q).map(|j| Expr::Add((0..k).map(|l| Expr::Mul(vec![a[i][l].clone(), m[l][j].clone()])).collect())).collect())
+                                .collect()
+                        }
+                    });
+                } else {
+                    scalars.push(t.clone());
+                }
+            }
+            let m = acc?;
+            Some(m.into_iter().map(|r| r.into_iter().map(|x| { let mut f = scalars.clone(); f.push(x); Expr::Mul(f) }).collect()).collect())
+        }
+        _ => None,
+    }
+}
+
 fn numeric_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
-    if let (Expr::Matrix(a), Expr::Matrix(b)) = (g, p) {
+    let gm = matrix_value(g, 0).map(Expr::Matrix);
+    let pm = matrix_value(p, 0).map(Expr::Matrix);
+    if let (Some(Expr::Matrix(a)), Some(Expr::Matrix(b))) = (&gm, &pm) {
         if a.len() != b.len() || a.iter().zip(b).any(|(x, y)| x.len() != y.len()) {
             return false;
         }

@@ -110,6 +110,9 @@ fn parse_once(s: &str) -> R<Expr> {
     if is_thousands_number(t) {
         return convert_comma_number(t);
     }
+    // After `\left` is dropped from a doubled `\\left(`, a `\(` remains; latex2sympy reads it
+    // as a parenthesis.
+    let t = t.replace("\\(", "(").replace("\\)", ")");
     let mut p = P { c: t.chars().collect(), i: 0, depth: 0, abs_open: false };
     let e = p.top()?;
     p.skip_ws();
@@ -375,9 +378,14 @@ impl P {
         }
         // latex2sympy accepts a bracketed list in a relation only as `tuple = tuple`
         // (`(p,q) = (3,2)`); `y = (4,1)` or `(1,2) \approx 1.5` do not parse.
+        // (`x = [-4, 0)` parses, `5 = (4,1)`, `f(x) = (1,2,3)` and `y = 2 + 3 = (4,1)` do not).
         let setlike = |t: &Expr| matches!(t, Expr::Interval { .. } | Expr::Tuple(_));
-        if terms.iter().any(setlike) && !(ops.len() == 1 && ops[0] == RelOp::Eq && terms.iter().all(setlike)) {
-            return Err(ParseError);
+        for k in 0..ops.len() {
+            let (a, b) = (&terms[k], &terms[k + 1]);
+            let ok = |x: &Expr, y: &Expr| !setlike(x) || setlike(y) || matches!(y, Expr::Sym(_));
+            if !(ok(a, b) && ok(b, a)) {
+                return Err(ParseError);
+            }
         }
         if terms.len() == 1 && setlike(&terms[0]) && had_approx {
             return Err(ParseError);
@@ -573,6 +581,20 @@ impl P {
                     }
                     let x = self.script_arg()?;
                     e = Expr::Pow(Box::new(e), Box::new(x));
+                }
+                Some('_') if matches!(e, Expr::Sym(_)) => {
+                    // Subscripts on commands (`\omega_{d}`, `\theta_w`).
+                    self.i += 1;
+                    let sub = self.raw_group()?;
+                    let sub = sub.trim().to_string();
+                    if let Expr::Sym(name) = &mut e {
+                        if sub.chars().count() == 1 {
+                            name.push('_');
+                            name.push_str(&sub);
+                        } else {
+                            name.push_str(&format!("_{{{sub}}}"));
+                        }
+                    }
                 }
                 Some('!') if self.c.get(self.i + 1) != Some(&'=') => {
                     self.i += 1;
