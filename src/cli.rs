@@ -79,7 +79,8 @@ pub struct DataArgs {
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["pred", "cases"])))]
 pub struct VerifyArgs {
-    /// A response or bare answer; its last \boxed{} (or `####`, "the answer is") is used if present.
+    /// A model response (or a bare answer, read as a response); its answer is extracted as
+    /// Math-Verify does with the authors' call (boxed answers, "final answer is", "answer:", ...).
     #[arg(long, requires = "gold", conflicts_with = "cases")]
     pub pred: Option<String>,
     /// The gold answer, or a solution whose last \boxed{} holds it.
@@ -88,6 +89,10 @@ pub struct VerifyArgs {
     /// JSONL file with one {"pred": ..., "gold": ...} per line; prints one {"correct": true|false} per line.
     #[arg(long)]
     pub cases: Option<PathBuf>,
+    /// Also print what was extracted from each side and why they are (not) equal (after the
+    /// verdict with --pred; on stderr, one block per case, with --cases).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Args, Debug)]
@@ -326,8 +331,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Toy(ToyCommand::Tree(a)) => crate::toy_cmd::tree(&a),
         Command::Data(a) => crate::data_cmd::summary(&a),
         Command::Verify(a) => match (&a.pred, &a.gold, &a.cases) {
-            (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g),
-            (None, None, Some(path)) => crate::verify_cmd::verify_cases(path),
+            (Some(p), Some(g), None) => crate::verify_cmd::verify_one(p, g, a.explain),
+            (None, None, Some(path)) => crate::verify_cmd::verify_cases(path, a.explain),
             _ => anyhow::bail!("give either --pred and --gold, or --cases FILE"),
         },
         Command::Figures(a) => crate::figures_cmd::run(&a),

@@ -166,7 +166,7 @@ fn latex_only_patterns() -> &'static Vec<Pattern> {
 
 /// Inputs longer than this are cut to their last this-many bytes before extraction (answers
 /// sit at the end; Math-Verify would time out on such inputs anyway).
-pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+pub const MAX_INPUT_BYTES: usize = 256 * 1024;
 
 fn tail(s: &str) -> &str {
     if s.len() <= MAX_INPUT_BYTES {

@@ -28,7 +28,7 @@ mod pyexpr;
 
 pub use compare::CompareOptions;
 pub use expr::{Expr, RelOp};
-pub use extract::{Extracted, Target};
+pub use extract::{Extracted, Target, MAX_INPUT_BYTES};
 pub use normalize::{extract_boxed_content, normalize_latex, BoxedMode};
 
 /// How to verify. `Default` is the authors' call, quirks included.
