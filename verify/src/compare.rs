@@ -160,6 +160,7 @@ fn canon(e: &Expr, depth: usize) -> String {
     };
     match e {
         Expr::Int(i) => format!("I{i}"),
+        Expr::Sym(s) => format!("S{s:?}"),
         Expr::Rat(r) => format!("R{}/{}", r.numer(), r.denom()),
         Expr::Float(r) => format!("F{}/{}", r.numer(), r.denom()),
         Expr::Percent(x) => match x.exact() {

@@ -112,7 +112,7 @@ fn parse_once(s: &str) -> R<Expr> {
     }
     // After `\left` is dropped from a doubled `\\left(`, a `\(` remains; latex2sympy reads it
     // as a parenthesis.
-    let t = t.replace("\\(", "(").replace("\\)", ")");
+    let t = t.replace("\\(", "(").replace("\\)", ")").replace('\u{2212}', "-");
     let mut p = P { c: t.chars().collect(), i: 0, depth: 0, abs_open: false };
     let e = p.top()?;
     p.skip_ws();
@@ -855,7 +855,16 @@ impl P {
                 divide(a, b)
             }
             "binom" | "dbinom" | "tbinom" => {
+                // latex2sympy needs braced arguments here (`\dbinom52` does not parse).
+                self.skip_ws();
+                if self.peek() != Some('{') {
+                    return Err(ParseError);
+                }
                 let a = self.braced()?;
+                self.skip_ws();
+                if self.peek() != Some('{') {
+                    return Err(ParseError);
+                }
                 let b = self.braced()?;
                 if let (Some(n), Some(k)) = (a.exact(), b.exact()) {
                     if n.is_integer() && k.is_integer() {
