@@ -39,7 +39,9 @@ fn all_committed_cases_get_their_label() {
 
 #[test]
 fn task_reward_agrees_with_the_cases_for_boxed_responses() {
-    for c in cases().iter().filter(|c| c.pred.contains("\\boxed") && !c.gold.contains("\\boxed") && !c.gold.contains("####")) {
+    for c in
+        cases().iter().filter(|c| c.pred.contains("\\boxed") && !c.gold.contains("\\boxed") && !c.gold.contains("####"))
+    {
         let r = task_reward(&c.pred, &c.gold);
         assert_eq!(r, if c.correct { 1.0 } else { 0.0 }, "{:?} vs {:?} ({})", c.pred, c.gold, c.note);
     }

@@ -197,7 +197,8 @@ fn relation_as_set(e: &Expr) -> Option<Expr> {
     let one = |r: &Expr| -> Option<Expr> {
         let Expr::Rel(op, l, rhs) = r else { return None };
         // Undefined functions count as symbols (Math-Verify's `unwrap_fcs`).
-        let var = |e: &Expr| matches!(e, Expr::Sym(_)) || matches!(e, Expr::Func(n, _) if !crate::expr::is_known_function(n));
+        let var =
+            |e: &Expr| matches!(e, Expr::Sym(_)) || matches!(e, Expr::Func(n, _) if !crate::expr::is_known_function(n));
         let (op, c) = if var(l) && const_value(rhs).is_some() {
             (*op, (**rhs).clone())
         } else if var(rhs) && const_value(l).is_some() {
@@ -205,7 +206,12 @@ fn relation_as_set(e: &Expr) -> Option<Expr> {
         } else {
             return None;
         };
-        let iv = |lo: Expr, hi: Expr, lopen: bool, ropen: bool| Expr::Interval { lo: Box::new(lo), hi: Box::new(hi), lopen, ropen };
+        let iv = |lo: Expr, hi: Expr, lopen: bool, ropen: bool| Expr::Interval {
+            lo: Box::new(lo),
+            hi: Box::new(hi),
+            lopen,
+            ropen,
+        };
         Some(match op {
             RelOp::Gt => iv(c, Expr::Inf, true, true),
             RelOp::Ge => iv(c, Expr::Inf, false, true),
@@ -326,13 +332,8 @@ fn sorted(v: &[Expr]) -> Vec<Expr> {
 
 /// A sympy FiniteSet drops structurally equal duplicates.
 fn dedup_set(v: &[Expr]) -> Vec<Expr> {
-    let mut out: Vec<Expr> = Vec::new();
-    for x in v {
-        if !out.iter().any(|y| structural_eq(x, y)) {
-            out.push(x.clone());
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    v.iter().filter(|x| seen.insert(canon(x, 0))).cloned().collect()
 }
 
 fn compare_sets(g: &Expr, p: &Expr, o: &CompareOptions, depth: usize) -> bool {
@@ -347,8 +348,10 @@ fn compare_sets(g: &Expr, p: &Expr, o: &CompareOptions, depth: usize) -> bool {
         }
     };
     let (a, b) = (wrap(g), wrap(p));
-    if let (Expr::Interval { lo: l1, hi: h1, lopen: a1, ropen: b1 }, Expr::Interval { lo: l2, hi: h2, lopen: a2, ropen: b2 }) =
-        (&a, &b)
+    if let (
+        Expr::Interval { lo: l1, hi: h1, lopen: a1, ropen: b1 },
+        Expr::Interval { lo: l2, hi: h2, lopen: a2, ropen: b2 },
+    ) = (&a, &b)
     {
         return a1 == a2 && b1 == b2 && eq_depth(l1, l2, o, depth + 1) && eq_depth(h1, h2, o, depth + 1);
     }
@@ -456,7 +459,17 @@ fn matrix_value(e: &Expr, depth: usize) -> Option<Vec<Vec<Expr>>> {
                                 return None;
                             }
                             (0..n)
-                                .map(|i| (0..q).map(|j| Expr::Add((0..k).map(|l| Expr::Mul(vec![a[i][l].clone(), m[l][j].clone()])).collect())).collect())
+                                .map(|i| {
+                                    (0..q)
+                                        .map(|j| {
+                                            Expr::Add(
+                                                (0..k)
+                                                    .map(|l| Expr::Mul(vec![a[i][l].clone(), m[l][j].clone()]))
+                                                    .collect(),
+                                            )
+                                        })
+                                        .collect()
+                                })
                                 .collect()
                         }
                     });
@@ -465,7 +478,19 @@ fn matrix_value(e: &Expr, depth: usize) -> Option<Vec<Vec<Expr>>> {
                 }
             }
             let m = acc?;
-            Some(m.into_iter().map(|r| r.into_iter().map(|x| { let mut f = scalars.clone(); f.push(x); Expr::Mul(f) }).collect()).collect())
+            Some(
+                m.into_iter()
+                    .map(|r| {
+                        r.into_iter()
+                            .map(|x| {
+                                let mut f = scalars.clone();
+                                f.push(x);
+                                Expr::Mul(f)
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            )
         }
         _ => None,
     }
@@ -525,7 +550,9 @@ fn constant_diff_is_zero(g: &Expr, p: &Expr) -> bool {
 /// double-precision values agree exactly (`5 \cdot 5.47` is not `27.35` there).
 fn float_exprs_equal(g: &Expr, p: &Expr, vars: &[(String, C)]) -> bool {
     match (eval(g, vars, 0), eval(p, vars, 0)) {
-        (Some(a), Some(b)) => close(a, b, 1e-15) && (a.re == b.re || (a.re - b.re).abs() <= f64::EPSILON * a.re.abs() * 0.5),
+        (Some(a), Some(b)) => {
+            close(a, b, 1e-15) && (a.re == b.re || (a.re - b.re).abs() <= f64::EPSILON * a.re.abs() * 0.5)
+        }
         _ => false,
     }
 }
@@ -620,7 +647,10 @@ fn proportional(a: &Expr, b: &Expr) -> bool {
         if y.abs() < 1e-12 || x.abs() < 1e-12 {
             return false;
         }
-        let r = C { re: (x.re * y.re + x.im * y.im) / (y.abs() * y.abs()), im: (x.im * y.re - x.re * y.im) / (y.abs() * y.abs()) };
+        let r = C {
+            re: (x.re * y.re + x.im * y.im) / (y.abs() * y.abs()),
+            im: (x.im * y.re - x.re * y.im) / (y.abs() * y.abs()),
+        };
         match ratio {
             None => ratio = Some(r),
             Some(r0) => {

@@ -69,7 +69,12 @@ pub enum Expr {
     Func(String, Vec<Expr>),
     Set(Vec<Expr>),
     Tuple(Vec<Expr>),
-    Interval { lo: Box<Expr>, hi: Box<Expr>, lopen: bool, ropen: bool },
+    Interval {
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        lopen: bool,
+        ropen: bool,
+    },
     Union(Vec<Expr>),
     EmptySet,
     Reals,
@@ -159,9 +164,13 @@ impl Expr {
 
     fn for_each_child(&self, mut f: impl FnMut(&Expr)) {
         match self {
-            Expr::Add(v) | Expr::Mul(v) | Expr::Set(v) | Expr::Tuple(v) | Expr::Union(v) | Expr::And(v) | Expr::Func(_, v) => {
-                v.iter().for_each(&mut f)
-            }
+            Expr::Add(v)
+            | Expr::Mul(v)
+            | Expr::Set(v)
+            | Expr::Tuple(v)
+            | Expr::Union(v)
+            | Expr::And(v)
+            | Expr::Func(_, v) => v.iter().for_each(&mut f),
             Expr::Pow(a, b) | Expr::Rel(_, a, b) => {
                 f(a);
                 f(b)
@@ -260,9 +269,13 @@ pub(crate) fn mark_complex(e: &mut Expr, depth: usize) {
                 s.push_str(COMPLEX_MARK)
             }
         }
-        Expr::Add(v) | Expr::Mul(v) | Expr::Set(v) | Expr::Tuple(v) | Expr::Union(v) | Expr::And(v) | Expr::Func(_, v) => {
-            v.iter_mut().for_each(|x| mark_complex(x, depth + 1))
-        }
+        Expr::Add(v)
+        | Expr::Mul(v)
+        | Expr::Set(v)
+        | Expr::Tuple(v)
+        | Expr::Union(v)
+        | Expr::And(v)
+        | Expr::Func(_, v) => v.iter_mut().for_each(|x| mark_complex(x, depth + 1)),
         Expr::Pow(a, b) | Expr::Rel(_, a, b) => {
             mark_complex(a, depth + 1);
             mark_complex(b, depth + 1)
@@ -283,8 +296,32 @@ pub const COMPLEX_MARK: &str = "[complex]";
 pub(crate) fn is_known_function(name: &str) -> bool {
     matches!(
         name,
-        "sin" | "cos" | "tan" | "sec" | "csc" | "cot" | "asin" | "acos" | "atan" | "acot" | "asec" | "acsc" | "sinh"
-            | "cosh" | "tanh" | "log" | "exp" | "abs" | "floor" | "ceil" | "factorial" | "binom" | "max" | "min" | "gcd" | "lcm"
+        "sin"
+            | "cos"
+            | "tan"
+            | "sec"
+            | "csc"
+            | "cot"
+            | "asin"
+            | "acos"
+            | "atan"
+            | "acot"
+            | "asec"
+            | "acsc"
+            | "sinh"
+            | "cosh"
+            | "tanh"
+            | "log"
+            | "exp"
+            | "abs"
+            | "floor"
+            | "ceil"
+            | "factorial"
+            | "binom"
+            | "max"
+            | "min"
+            | "gcd"
+            | "lcm"
     )
 }
 

@@ -212,7 +212,8 @@ pub fn extract_with(text: &str, targets: &[Target], multi_boxed: bool) -> Extrac
             }
             if let Some(v) = value {
                 out.value = Some(v);
-                out.matched = Some((p.name.to_string(), caps.get(0).map(|m| m.as_str().to_string()).unwrap_or_default()));
+                out.matched =
+                    Some((p.name.to_string(), caps.get(0).map(|m| m.as_str().to_string()).unwrap_or_default()));
                 out.parsed_text = Some(s);
                 return out;
             }

@@ -158,9 +158,41 @@ struct P {
 }
 
 const GREEK: &[&str] = &[
-    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma",
-    "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
 ];
 
 const FUNCS: &[(&str, &str)] = &[
@@ -211,7 +243,9 @@ impl P {
                     let n = self.c.get(self.i + 1).copied();
                     if matches!(n, Some(',' | ';' | ':' | '!' | ' ')) {
                         self.i += 2;
-                    } else if self.cmd_name_at(self.i).starts_with("quad") || self.cmd_name_at(self.i).starts_with("qquad") {
+                    } else if self.cmd_name_at(self.i).starts_with("quad")
+                        || self.cmd_name_at(self.i).starts_with("qquad")
+                    {
                         // `\quadx` is `\quad` then `x` for latex2sympy's tokenizer.
                         let name = self.cmd_name_at(self.i);
                         self.i += 1 + if name.starts_with("qquad") { 5 } else { 4 };
@@ -483,10 +517,39 @@ impl P {
                 }
                 !matches!(
                     name.as_str(),
-                    "cdot" | "times" | "div" | "pm" | "mp" | "le" | "leq" | "ge" | "geq" | "lt" | "gt" | "ne" | "neq"
-                        | "in" | "approx" | "cup" | "right" | "rfloor" | "rceil" | "rvert" | "rangle" | "end"
-                        | "leqslant" | "geqslant" | "cap" | "setminus" | "to" | "rightarrow" | "implies"
-                        | "Rightarrow" | "mid" | "quad" | "qquad"
+                    "cdot"
+                        | "times"
+                        | "div"
+                        | "pm"
+                        | "mp"
+                        | "le"
+                        | "leq"
+                        | "ge"
+                        | "geq"
+                        | "lt"
+                        | "gt"
+                        | "ne"
+                        | "neq"
+                        | "in"
+                        | "approx"
+                        | "cup"
+                        | "right"
+                        | "rfloor"
+                        | "rceil"
+                        | "rvert"
+                        | "rangle"
+                        | "end"
+                        | "leqslant"
+                        | "geqslant"
+                        | "cap"
+                        | "setminus"
+                        | "to"
+                        | "rightarrow"
+                        | "implies"
+                        | "Rightarrow"
+                        | "mid"
+                        | "quad"
+                        | "qquad"
                 )
             }
             _ => false,
@@ -784,11 +847,16 @@ impl P {
                     _ => c.to_ascii_lowercase().to_string(),
                 };
                 let sub = sub.trim().to_string();
-                e = Expr::Sym(if sub.chars().count() == 1 { format!("{name}_{sub}") } else { format!("{name}_{{{sub}}}") });
+                e = Expr::Sym(if sub.chars().count() == 1 {
+                    format!("{name}_{sub}")
+                } else {
+                    format!("{name}_{{{sub}}}")
+                });
             }
             // A single letter applied to a parenthesised argument is a function (`f(x)`), except
             // for the usual variable letters, which multiply (`x(x+1)`).
-            if self.peek() == Some('(') && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e') {
+            if self.peek() == Some('(') && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e')
+            {
                 if let Expr::Sym(name) = &e {
                     let name = name.clone();
                     self.i += 1;
@@ -963,6 +1031,14 @@ impl P {
         }
     }
 
+    fn at_function(&self) -> bool {
+        if self.peek() != Some('\\') {
+            return false;
+        }
+        let n = self.cmd_name_at(self.i);
+        FUNCS.iter().any(|(k, _)| *k == n) || matches!(n.as_str(), "max" | "min" | "gcd" | "lcm" | "operatorname")
+    }
+
     fn function_call(&mut self, name: &str) -> R<Expr> {
         self.skip_ws();
         if !self.eat('(') {
@@ -974,7 +1050,11 @@ impl P {
         }
         self.expect(')')?;
         if matches!(name, "gcd" | "lcm") {
-            if let Some(v) = args.iter().map(|a| a.exact().filter(|r| r.is_integer()).map(|r| r.to_integer())).collect::<Option<Vec<_>>>() {
+            if let Some(v) = args
+                .iter()
+                .map(|a| a.exact().filter(|r| r.is_integer()).map(|r| r.to_integer()))
+                .collect::<Option<Vec<_>>>()
+            {
                 use num_integer::Integer;
                 let mut acc = v[0].clone();
                 for x in &v[1..] {
@@ -1008,7 +1088,13 @@ impl P {
             self.expect(')')?;
             e
         } else {
-            self.postfix()?
+            // `\sin 2x` is sin(2x): juxtaposed factors up to an operator or the next function.
+            let mut e = self.postfix()?;
+            while self.starts_atom() && !self.at_function() {
+                let r = self.postfix()?;
+                e = mul(e, r);
+            }
+            e
         };
         let mut args = vec![arg];
         if f == "log" {
@@ -1131,7 +1217,6 @@ impl P {
     }
 }
 
-
 fn letter(c: char) -> Expr {
     match c {
         'e' => Expr::E,
@@ -1147,7 +1232,8 @@ fn text_atom(g: &str) -> R<Expr> {
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return parse_decimal(t);
     }
-    let name: String = t.chars().filter(|c| !c.is_whitespace() && *c != '(' && *c != ')').flat_map(|c| c.to_lowercase()).collect();
+    let name: String =
+        t.chars().filter(|c| !c.is_whitespace() && *c != '(' && *c != ')').flat_map(|c| c.to_lowercase()).collect();
     if name.is_empty() {
         return Err(ParseError);
     }

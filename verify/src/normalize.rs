@@ -14,17 +14,146 @@ pub enum BoxedMode {
 /// The unit words removed after a number (latex2sympy's list, in its order; the entries are
 /// regular expressions there, so they are here too, e.g. `q .` matches `q` + space + any char).
 const UNITS: &[&str] = &[
-    "integerpoint", "feet", "sue", "digit", "pound", "meal", "edge", "student", "children ticket", "multiple", "east",
-    "degree", "mph", "kmph", "ft", "m square", " m east", "sq m", "deg", "mile", "q .", "monkey", "prime", "ratio",
-    "profit of rs", "rd", "o", "gm", "p . m", "lb", "tile", "per", "dm", "lt", "gain", "ab", "way", "west", "a .",
-    "b .", "c .", "d .", "e .", "f .", "g .", "h .", "t", "h", "no change", "men", "soldier", "pie", "bc", "excess",
-    "st", "inches", "noon", "cent", "by", "gal", "kmh", "c", "acre", "rise", "a . m", "th", "π r 2", "sq", "mark",
-    "l", "toy", "coin", "sq . m", "gallon", "° f", "profit", "minw", "yr", "women", "am", "pm", "hr", "cu cm",
-    "square", "v â € ™", "are", "rupee", "rounds", "cubic", "cc", "mtr", "s", "ohm", "number", "kmph", "day", "hour",
-    "minute", "min", "second", "man", "woman", "sec", "cube", "mt", "sq inch", "mp", "∏ cm ³", "hectare", "more",
-    "sec", "unit", "cu . m", "cm 2", "rs .", "rs", "kg", "g", "month", "km", "m", "cm", "mm", "apple", "liter",
-    "loss", "yard", "pure", "year", "increase", "decrease", "d", "less", "Surface", "litre", "pi sq m", "s .",
-    "metre", "meter", "inch",
+    "integerpoint",
+    "feet",
+    "sue",
+    "digit",
+    "pound",
+    "meal",
+    "edge",
+    "student",
+    "children ticket",
+    "multiple",
+    "east",
+    "degree",
+    "mph",
+    "kmph",
+    "ft",
+    "m square",
+    " m east",
+    "sq m",
+    "deg",
+    "mile",
+    "q .",
+    "monkey",
+    "prime",
+    "ratio",
+    "profit of rs",
+    "rd",
+    "o",
+    "gm",
+    "p . m",
+    "lb",
+    "tile",
+    "per",
+    "dm",
+    "lt",
+    "gain",
+    "ab",
+    "way",
+    "west",
+    "a .",
+    "b .",
+    "c .",
+    "d .",
+    "e .",
+    "f .",
+    "g .",
+    "h .",
+    "t",
+    "h",
+    "no change",
+    "men",
+    "soldier",
+    "pie",
+    "bc",
+    "excess",
+    "st",
+    "inches",
+    "noon",
+    "cent",
+    "by",
+    "gal",
+    "kmh",
+    "c",
+    "acre",
+    "rise",
+    "a . m",
+    "th",
+    "π r 2",
+    "sq",
+    "mark",
+    "l",
+    "toy",
+    "coin",
+    "sq . m",
+    "gallon",
+    "° f",
+    "profit",
+    "minw",
+    "yr",
+    "women",
+    "am",
+    "pm",
+    "hr",
+    "cu cm",
+    "square",
+    "v â € ™",
+    "are",
+    "rupee",
+    "rounds",
+    "cubic",
+    "cc",
+    "mtr",
+    "s",
+    "ohm",
+    "number",
+    "kmph",
+    "day",
+    "hour",
+    "minute",
+    "min",
+    "second",
+    "man",
+    "woman",
+    "sec",
+    "cube",
+    "mt",
+    "sq inch",
+    "mp",
+    "∏ cm ³",
+    "hectare",
+    "more",
+    "sec",
+    "unit",
+    "cu . m",
+    "cm 2",
+    "rs .",
+    "rs",
+    "kg",
+    "g",
+    "month",
+    "km",
+    "m",
+    "cm",
+    "mm",
+    "apple",
+    "liter",
+    "loss",
+    "yard",
+    "pure",
+    "year",
+    "increase",
+    "decrease",
+    "d",
+    "less",
+    "Surface",
+    "litre",
+    "pi sq m",
+    "s .",
+    "metre",
+    "meter",
+    "inch",
 ];
 
 struct Res {
@@ -125,12 +254,25 @@ fn sub(re: &Regex, text: &str, rep: &str) -> String {
 /// Without any box the text is returned as is.
 pub fn extract_boxed_content(text: &str, mode: BoxedMode) -> String {
     let c: Vec<char> = text.chars().collect();
-    let find_back = |pat: &str, end: usize| -> Option<usize> {
-        let p: Vec<char> = pat.chars().collect();
-        if end < p.len() {
-            return None;
+    // The start of the last `\boxed` or `\fbox` that ends at or before `end` (one backward scan
+    // for both, so that many boxes stay linear).
+    let find_back = |end: usize| -> Option<(usize, usize)> {
+        let b: Vec<char> = "\\boxed".chars().collect();
+        let f: Vec<char> = "\\fbox".chars().collect();
+        let mut i = end;
+        while i > 0 {
+            i -= 1;
+            if c[i] != '\\' {
+                continue;
+            }
+            if i + b.len() <= end && c[i..i + b.len()] == b[..] {
+                return Some((i, i + 6));
+            }
+            if i + f.len() <= end && c[i..i + f.len()] == f[..] {
+                return Some((i, i + 5));
+            }
         }
-        (0..=end - p.len()).rev().find(|&i| c[i..i + p.len()] == p[..])
+        None
     };
     let mut results: Vec<String> = Vec::new();
     let mut current = c.len();
@@ -138,20 +280,7 @@ pub fn extract_boxed_content(text: &str, mode: BoxedMode) -> String {
     let mut max_pos = c.len();
     // Each iteration moves `current` left, so this loop is bounded by the text length.
     loop {
-        let b = find_back("\\boxed", current);
-        let f = find_back("\\fbox", current);
-        let (start, cmd_end) = match (b, f) {
-            (None, None) => break,
-            (Some(b), None) => (b, b + 6),
-            (None, Some(f)) => (f, f + 5),
-            (Some(b), Some(f)) => {
-                if b > f {
-                    (b, b + 6)
-                } else {
-                    (f, f + 5)
-                }
-            }
-        };
+        let Some((start, cmd_end)) = find_back(current) else { break };
         let mut next = cmd_end;
         while next < max_pos && c[next].is_whitespace() {
             next += 1;
@@ -185,10 +314,14 @@ pub fn extract_boxed_content(text: &str, mode: BoxedMode) -> String {
             let content: String = c[next + 1..close].iter().collect::<String>().trim().to_string();
             if mode == BoxedMode::Last {
                 if let Some(lbs) = last_boxed_start {
-                    let between: String = if close + 1 <= lbs { c[close + 1..lbs].iter().collect() } else { String::new() };
+                    let between: String =
+                        if close + 1 <= lbs { c[close + 1..lbs].iter().collect() } else { String::new() };
                     let n = between.chars().count();
                     let later = results.last().cloned().unwrap_or_default();
-                    let sep = between.contains("and") || between.contains("or") || between.contains(',') || between.contains(';');
+                    let sep = between.contains("and")
+                        || between.contains("or")
+                        || between.contains(',')
+                        || between.contains(';');
                     let keep = n < 10 || (content != later && n < 70 && sep);
                     if !keep {
                         break;
@@ -353,7 +486,10 @@ mod tests {
     #[test]
     fn boxed_last_and_all() {
         assert_eq!(extract_boxed_content(r"We get \boxed{3} then \boxed{5}", BoxedMode::Last), "3,5");
-        assert_eq!(extract_boxed_content(r"\boxed{3} is wrong. The correct value is \boxed{5}", BoxedMode::Last), "3,5");
+        assert_eq!(
+            extract_boxed_content(r"\boxed{3} is wrong. The correct value is \boxed{5}", BoxedMode::Last),
+            "3,5"
+        );
         let far = r"\boxed{3} was the first guess but after all the checking we conclude that it must be \boxed{5}";
         assert_eq!(extract_boxed_content(far, BoxedMode::Last), "5");
         assert_eq!(extract_boxed_content(r"\boxed{\frac{1}{2}", BoxedMode::Last), r"{\frac{1}{2}");
