@@ -24,8 +24,7 @@ are relabelled with the authors' call. Outputs:
     authors_call.jsonl        {"response", "gold", "verdict", "class", "dataset"} (seeded, >= 1500)
     math_verify_suite.jsonl   {"response", "gold", "verdict", "class"} from Math-Verify's tests
 
-With --bench, the labelling loop is timed single-threaded and verifications/s printed, which
-is the number to put beside `cargo bench -p sharpen-verify`.
+Speed: scripts/verify/bench_math_verify.py times the same call on a committed fixture.
 """
 import argparse
 import ast
@@ -35,7 +34,6 @@ import os
 import random
 import re
 import sys
-import time
 
 SEED = 20261130
 PER_CASE_TIMEOUT_S = 20
@@ -63,17 +61,7 @@ def _label_one(case):
     return authors_score(case["response"], case["gold"])
 
 
-def label_all(cases, bench):
-    if bench:
-        import logging
-
-        logging.disable(logging.CRITICAL)
-        t0 = time.perf_counter()
-        out = [authors_score(c["response"], c["gold"]) for c in cases]
-        dt = time.perf_counter() - t0
-        print(f"math-verify single-threaded: {len(cases)} cases in {dt:.2f}s = "
-              f"{len(cases) / dt:.1f} verifications/s", file=sys.stderr)
-        return out
+def label_all(cases):
     # Separate worker processes (math-verify's SIGALRM timeouts need each its own main thread);
     # a case hung beyond PER_CASE_TIMEOUT_S counts as 0, like the authors' timeout.
     with mp.Pool(max(1, min(4, os.cpu_count() or 1)), maxtasksperchild=200) as pool:
@@ -497,7 +485,6 @@ def main():
     ap.add_argument("--math-verify-tests", required=True, help="Math-Verify checkout's tests/ folder")
     ap.add_argument("--out", required=True, help="folder for the fixture files")
     ap.add_argument("--per-dataset", type=int, default=450)
-    ap.add_argument("--bench", action="store_true", help="label single-threaded and time it")
     ap.add_argument("--relabel-cases", metavar="JSONL",
                     help="only relabel a {pred, gold, correct, note} file (tests/data/verifier_cases.jsonl) "
                          "in place with the authors' call, the gold read as `sharpen verify` reads it")
@@ -515,7 +502,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     for name, rows in (("authors_call.jsonl", cases), ("math_verify_suite.jsonl", suite)):
-        verdicts = label_all(rows, args.bench)
+        verdicts = label_all(rows)
         labelled = [{**r, "verdict": v} for r, v in zip(rows, verdicts)]
         write_jsonl(os.path.join(args.out, name), labelled)
         pos = sum(verdicts)

@@ -30,6 +30,62 @@ struct Pattern {
     name: &'static str,
 }
 
+/// Literals every match of a pattern contains: a pattern whose literals are absent cannot match,
+/// so it is not run (an exact shortcut, not a heuristic).
+struct Needs {
+    final_answer: bool,
+    answer: bool,
+    boxed: bool,
+    latex_env: bool,
+    digit: bool,
+}
+
+fn needs(name: &str) -> Needs {
+    Needs {
+        final_answer: name.contains("final answer"),
+        answer: name.contains("answer"),
+        boxed: name.contains("boxed"),
+        // The plain `\\boxed{…}` pattern needs no math environment.
+        latex_env: name.starts_with("latex") && name != "latex: \\boxed",
+        digit: name.starts_with("expr"),
+    }
+}
+
+struct TextFacts {
+    final_answer: bool,
+    answer: bool,
+    boxed: bool,
+    latex_env: bool,
+    digit: bool,
+}
+
+impl TextFacts {
+    fn of(text: &str) -> TextFacts {
+        let lower = text.to_lowercase();
+        // Case-insensitive matching folds some non-ASCII letters onto ASCII ones (`ſ`, the Kelvin
+        // sign): with non-ASCII text the "answer" patterns always run.
+        let ascii = text.is_ascii();
+        TextFacts {
+            final_answer: !ascii || lower.contains("final answer"),
+            answer: !ascii || lower.contains("answer"),
+            boxed: text.contains("\\boxed"),
+            latex_env: text.contains('$')
+                || text.contains("\\[")
+                || text.contains("\\(")
+                || text.contains('[')
+                || text.contains("\\frac"),
+            digit: text.chars().any(|c| c.is_numeric()),
+        }
+    }
+    fn allows(&self, n: &Needs) -> bool {
+        (!n.final_answer || self.final_answer)
+            && (!n.answer || self.answer)
+            && (!n.boxed || self.boxed)
+            && (!n.latex_env || self.latex_env)
+            && (!n.digit || self.digit)
+    }
+}
+
 /// What one extraction produced: Math-Verify's `[value, fallback_str]` list.
 #[derive(Clone, Debug, Default)]
 pub struct Extracted {
@@ -184,6 +240,7 @@ pub fn extract_with(text: &str, targets: &[Target], multi_boxed: bool) -> Extrac
     let text = tail(text);
     let pats: &Vec<Pattern> = if targets.contains(&Target::Expr) { pred_patterns() } else { latex_only_patterns() };
     let mut out = Extracted::default();
+    let facts = TextFacts::of(text);
     let mut i = 0;
     while i < pats.len() {
         let prio = pats[i].priority;
@@ -193,6 +250,9 @@ pub fn extract_with(text: &str, targets: &[Target], multi_boxed: bool) -> Extrac
         }
         let mut matches: Vec<(usize, usize, usize, Captures<'_>)> = Vec::new();
         for (k, p) in pats[i..j].iter().enumerate() {
+            if !facts.allows(&needs(p.name)) {
+                continue;
+            }
             for m in p.re.captures_iter(text) {
                 let Ok(c) = m else { break };
                 let Some(m0) = c.get(0) else { continue };
