@@ -222,6 +222,7 @@ fn relation_as_set(e: &Expr) -> Option<Expr> {
         })
     };
     match e {
+        Expr::Rel(RelOp::Eq, l, r) if one(e).is_none() => quadratic_solutions(&sub((**l).clone(), (**r).clone())),
         Expr::Rel(..) => one(e),
         Expr::And(v) if v.len() == 2 => {
             let (a, b) = (one(&v[0])?, one(&v[1])?);
@@ -240,6 +241,66 @@ fn relation_as_set(e: &Expr) -> Option<Expr> {
         }
         _ => None,
     }
+}
+
+fn substitute(e: &Expr, name: &str, v: &Expr, depth: usize) -> Option<Expr> {
+    if depth > 100 {
+        return None;
+    }
+    let d = depth + 1;
+    let all = |xs: &[Expr]| xs.iter().map(|x| substitute(x, name, v, d)).collect::<Option<Vec<_>>>();
+    Some(match e {
+        Expr::Sym(s) if s == name => v.clone(),
+        Expr::Add(xs) => Expr::Add(all(xs)?),
+        Expr::Mul(xs) => Expr::Mul(all(xs)?),
+        Expr::Pow(a, b) => Expr::Pow(Box::new(substitute(a, name, v, d)?), Box::new(substitute(b, name, v, d)?)),
+        Expr::Percent(x) => Expr::Percent(Box::new(substitute(x, name, v, d)?)),
+        x => x.clone(),
+    })
+}
+
+/// The real solutions of `f = 0` for a polynomial `f` of degree at most 2 in one variable with
+/// rational coefficients (sympy's `as_set` for such equations, e.g. `x^2 = 4` is {-2, 2}).
+fn quadratic_solutions(f: &Expr) -> Option<Expr> {
+    let mut syms = Vec::new();
+    f.symbols(&mut syms);
+    if syms.len() != 1 || f.has_float() {
+        return None;
+    }
+    let at = |k: i64| substitute(f, &syms[0], &int(k), 0).and_then(|x| x.exact());
+    let vals: Vec<BigRational> = (-2..=2).map(at).collect::<Option<_>>()?;
+    // Third and fourth finite differences vanish for a polynomial of degree <= 2.
+    let d1: Vec<BigRational> = vals.windows(2).map(|w| &w[1] - &w[0]).collect();
+    let d2: Vec<BigRational> = d1.windows(2).map(|w| &w[1] - &w[0]).collect();
+    if d2.windows(2).any(|w| w[0] != w[1]) {
+        return None;
+    }
+    let two = BigRational::from_integer(2.into());
+    let (fm1, f0, f1) = (&vals[1], &vals[2], &vals[3]);
+    let a = (f1 + fm1 - &two * f0) / &two;
+    let b = (f1 - fm1) / &two;
+    let c = f0.clone();
+    if a.is_zero() {
+        if b.is_zero() {
+            return None;
+        }
+        return Some(Expr::Set(vec![crate::expr::rational(-c / b)]));
+    }
+    let disc = &b * &b - BigRational::from_integer(4.into()) * &a * &c;
+    let two_a = &two * &a;
+    if disc < BigRational::zero() {
+        return Some(Expr::EmptySet);
+    }
+    let center = crate::expr::rational(-&b / &two_a);
+    if disc.is_zero() {
+        return Some(Expr::Set(vec![center]));
+    }
+    let half = crate::expr::rational(BigRational::new(1.into(), 2.into()));
+    let root = Expr::Pow(Box::new(crate::expr::rational(disc)), Box::new(half));
+    let scale = crate::expr::rational(BigRational::from_integer(1.into()) / &two_a);
+    let plus = Expr::Add(vec![center.clone(), Expr::Mul(vec![scale.clone(), root.clone()])]);
+    let minus = Expr::Add(vec![center, Expr::Mul(vec![crate::expr::neg(scale), root])]);
+    Some(Expr::Set(vec![minus, plus]))
 }
 
 fn const_value(e: &Expr) -> Option<f64> {
@@ -514,6 +575,11 @@ fn numeric_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
                 (Some(a), Some(b)) => a == b,
                 _ => false,
             };
+        }
+        // sympy's `==` after `doit`: a Float (from a decimal inside an expression) never equals
+        // an Integer or Rational.
+        if g.has_float() != p.has_float() {
+            return false;
         }
         return match (g.exact(), p.exact()) {
             (Some(a), Some(b)) => a == b,
