@@ -448,6 +448,15 @@ def suite_cases(tests_dir):
     return uniq
 
 
+def spec_cases(path):
+    """Examples written as `gold | response` → 0/1 in a markdown spec (`\\n` is a newline)."""
+    text = open(path, encoding="utf-8").read()
+    out = []
+    for m in re.finditer(r"`([^`|]*?) \| ([^`]*?)` → ([01])", text):
+        out.append({"response": m.group(2).replace("\\n", "\n"), "gold": m.group(1), "class": "spec"})
+    return out
+
+
 def write_jsonl(path, rows):
     with open(path, "w", encoding="utf-8") as fh:
         for r in rows:
@@ -485,6 +494,9 @@ def main():
     ap.add_argument("--math-verify-tests", required=True, help="Math-Verify checkout's tests/ folder")
     ap.add_argument("--out", required=True, help="folder for the fixture files")
     ap.add_argument("--per-dataset", type=int, default=450)
+    ap.add_argument("--spec-notes", metavar="MD",
+                    help="optional: a behaviour-spec markdown whose examples are written `gold | response` -> 0/1; "
+                         "they are relabelled with the authors' call into spec_examples.jsonl")
     ap.add_argument("--relabel-cases", metavar="JSONL",
                     help="only relabel a {pred, gold, correct, note} file (tests/data/verifier_cases.jsonl) "
                          "in place with the authors' call, the gold read as `sharpen verify` reads it")
@@ -501,7 +513,10 @@ def main():
     suite = [{"response": r, "gold": g, "class": c} for (r, g, c) in suite_cases(args.math_verify_tests)]
 
     os.makedirs(args.out, exist_ok=True)
-    for name, rows in (("authors_call.jsonl", cases), ("math_verify_suite.jsonl", suite)):
+    outputs = [("authors_call.jsonl", cases), ("math_verify_suite.jsonl", suite)]
+    if args.spec_notes:
+        outputs.append(("spec_examples.jsonl", spec_cases(args.spec_notes)))
+    for name, rows in outputs:
         verdicts = label_all(rows)
         labelled = [{**r, "verdict": v} for r, v in zip(rows, verdicts)]
         write_jsonl(os.path.join(args.out, name), labelled)

@@ -102,3 +102,14 @@ fn math_verify_suite_agreement() {
     show("math_verify_suite", &r);
     assert!(r.agreement() >= 0.95, "agreement {:.4}", r.agreement());
 }
+
+/// The examples of the behaviour spec the port was written from (Math-Verify's quirks), labelled
+/// by the reference: all must agree (a ratchet at the level reached).
+#[test]
+fn spec_examples_agreement() {
+    let cases = load("spec_examples.jsonl");
+    assert!(cases.len() >= 80);
+    let r = run(&cases, &Options::default());
+    show("spec_examples", &r);
+    assert_eq!(r.agree, r.n, "{}", r.misses.join("\n"));
+}
