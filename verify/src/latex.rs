@@ -625,8 +625,15 @@ impl P {
     fn postfix(&mut self) -> R<Expr> {
         self.enter()?;
         let mut e = self.atom()?;
+        // Each suffix nests the tree one level deeper; cap them so that `2^2^2^…` cannot build a
+        // tree deep enough to exhaust the stack of later recursive passes.
+        let mut suffixes = 0usize;
         loop {
             self.skip_ws();
+            suffixes += 1;
+            if suffixes > 64 {
+                return Err(ParseError);
+            }
             match self.peek() {
                 Some('^') => {
                     self.i += 1;
