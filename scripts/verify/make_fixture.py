@@ -494,6 +494,7 @@ def main():
     ap.add_argument("--math-verify-tests", required=True, help="Math-Verify checkout's tests/ folder")
     ap.add_argument("--out", required=True, help="folder for the fixture files")
     ap.add_argument("--per-dataset", type=int, default=450)
+    ap.add_argument("--seed", type=int, default=SEED, help="another seed gives a held-out set")
     ap.add_argument("--spec-notes", metavar="MD",
                     help="optional: a behaviour-spec markdown whose examples are written `gold | response` -> 0/1; "
                          "they are relabelled with the authors' call into spec_examples.jsonl")
@@ -505,7 +506,7 @@ def main():
         relabel_cases(args.relabel_cases)
         return
 
-    rng = random.Random(SEED)
+    rng = random.Random(args.seed)
     golds = load_golds(args.data)
     gen = gen_cases(golds, args.per_dataset, rng)
     gen += hard_cases(golds, args.per_dataset // 3, rng)

@@ -189,34 +189,68 @@ impl Expr {
     /// decimals with `+ - * /` and small integer powers; `None` otherwise. Sizes are capped so
     /// that `10^{10^{9}}` cannot exhaust memory.
     pub fn exact(&self) -> Option<BigRational> {
-        self.exact_depth(0)
+        self.exact_depth(0, false)
     }
 
-    fn exact_depth(&self, depth: usize) -> Option<BigRational> {
+    /// The value as sympy's `evalf` sees it, in exact rational arithmetic: decimals are the
+    /// binary doubles they are stored as (sympy Floats have 53 bits), and `e`, `π` are 40-digit
+    /// rationals. Equal up to ~1e-38 relative means equal at any precision sympy would use; the
+    /// double rounding of decimals is kept (`5 \cdot 5.47` is not `27.35` there).
+    pub(crate) fn binary_value(&self) -> Option<BigRational> {
+        self.exact_depth(0, true)
+    }
+
+    fn exact_depth(&self, depth: usize, binary: bool) -> Option<BigRational> {
         if depth > 200 {
             return None;
         }
+        let d = depth + 1;
         let r = match self {
             Expr::Int(i) => BigRational::from_integer(i.clone()),
+            Expr::Float(r) if binary => BigRational::from_float(r.to_f64()?)?,
             Expr::Rat(r) | Expr::Float(r) => r.clone(),
-            Expr::Percent(x) => x.exact_depth(depth + 1)? / BigRational::from_integer(BigInt::from(100)),
+            Expr::E if binary => {
+                BigRational::new("2718281828459045235360287471352662497757".parse().ok()?, BigInt::from(10u32).pow(39))
+            }
+            Expr::Pi if binary => {
+                BigRational::new("3141592653589793238462643383279502884197".parse().ok()?, BigInt::from(10u32).pow(39))
+            }
+            Expr::Percent(x) => x.exact_depth(d, binary)? / BigRational::from_integer(BigInt::from(100)),
             Expr::Add(v) => {
+                // sympy collects the numbers of a sum first; with a Float among them the result
+                // is a double.
+                let (nums, rest): (Vec<&Expr>, Vec<&Expr>) = v.iter().partition(|t| t.is_number());
                 let mut acc = BigRational::zero();
-                for t in v {
-                    acc += t.exact_depth(depth + 1)?;
+                for t in &nums {
+                    acc += t.exact_depth(d, binary)?;
+                }
+                if binary && nums.iter().any(|t| matches!(t, Expr::Float(_))) {
+                    acc = BigRational::from_float(acc.to_f64()?)?;
+                }
+                for t in rest {
+                    acc += t.exact_depth(d, binary)?;
                 }
                 acc
             }
             Expr::Mul(v) => {
+                // Likewise the numeric coefficient of a product (`5 \cdot 5.47` is the double
+                // 27.349999999999998, not 27.35).
+                let (nums, rest): (Vec<&Expr>, Vec<&Expr>) = v.iter().partition(|t| t.is_number());
                 let mut acc = BigRational::one();
-                for t in v {
-                    acc *= t.exact_depth(depth + 1)?;
+                for t in &nums {
+                    acc *= t.exact_depth(d, binary)?;
+                }
+                if binary && nums.iter().any(|t| matches!(t, Expr::Float(_))) {
+                    acc = BigRational::from_float(acc.to_f64()?)?;
+                }
+                for t in rest {
+                    acc *= t.exact_depth(d, binary)?;
                 }
                 acc
             }
             Expr::Pow(b, e) => {
-                let base = b.exact_depth(depth + 1)?;
-                let e = e.exact_depth(depth + 1)?;
+                let base = b.exact_depth(d, binary)?;
+                let e = e.exact_depth(d, binary)?;
                 if !e.is_integer() {
                     return None;
                 }

@@ -742,7 +742,8 @@ impl P {
         self.skip_ws();
         if self.peek() == Some('{') {
             self.i += 1;
-            let e = self.top()?;
+            // A command argument is one expression: `\frac{12}{5,525}` does not parse.
+            let e = self.relation()?;
             self.expect('}')?;
             Ok(e)
         } else {
@@ -864,19 +865,55 @@ impl P {
             // for the usual variable letters, which multiply (`x(x+1)`).
             if self.peek() == Some('(') && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e')
             {
-                if let Expr::Sym(name) = &e {
-                    let name = name.clone();
+                let name = match &e {
+                    Expr::Sym(name) => Some(name.clone()),
+                    // `I(0)` is a function, not the imaginary unit times 0.
+                    Expr::I => Some("i".to_string()),
+                    _ => None,
+                };
+                if let Some(name) = name {
                     self.i += 1;
-                    let mut args = vec![self.relation()?];
-                    while self.eat(',') {
-                        args.push(self.relation()?);
+                    return self.call_args(name);
+                }
+            }
+            // `I{\left(0 \right)}` (sympy's printing of a function call) once `\left` is gone.
+            if self.peek() == Some('{')
+                && self.c.get(self.i + 1) == Some(&'(')
+                && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e')
+            {
+                let name = match &e {
+                    Expr::Sym(name) => Some(name.clone()),
+                    Expr::I => Some("i".to_string()),
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    let save = self.i;
+                    self.i += 2;
+                    if let Ok(Expr::Func(n, a)) = self.call_args(name) {
+                        if self.eat('}') {
+                            return Ok(Expr::Func(n, a));
+                        }
                     }
-                    self.expect(')')?;
-                    return Ok(Expr::Func(name, args));
+                    self.i = save;
                 }
             }
             return Ok(e);
         }
+        self.atom_rest(c)
+    }
+
+    /// After `name(`: the arguments and `)`.
+    fn call_args(&mut self, name: String) -> R<Expr> {
+        let mut args = vec![self.relation()?];
+        while self.eat(',') {
+            args.push(self.relation()?);
+        }
+        self.expect(')')?;
+        Ok(Expr::Func(name, args))
+    }
+
+    /// Atoms that start with a bracket, a bar or a command.
+    fn atom_rest(&mut self, c: char) -> R<Expr> {
         match c {
             '(' | '[' => return self.bracket(),
             '{' => {
