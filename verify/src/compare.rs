@@ -6,7 +6,7 @@
 use crate::expr::{eval, int, round_decimal, sub, Expr, RelOp, C};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, Zero};
 
 /// Comparison settings. `Default` is Math-Verify as the authors call it.
 #[derive(Clone, Copy, Debug)]
@@ -680,10 +680,6 @@ fn symbolic_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
             _ => false,
         };
     }
-    if g.has_float() != p.has_float() && (g.has_float() || p.has_float()) {
-        // sympy keeps float coefficients inexact, so `0.5x` and `x/2` simplify to zero only
-        // when the floats are exact; evaluation below decides it the same way.
-    }
     let mut defined = 0;
     for k in 0..6 {
         let vals = points(syms.len(), k);
@@ -735,19 +731,5 @@ fn proportional(a: &Expr, b: &Expr) -> bool {
         }
         defined += 1;
     }
-    defined >= 3 && ratio.is_some_and(|r| r.to_f64_nonzero())
-}
-
-trait NonZero {
-    fn to_f64_nonzero(&self) -> bool;
-}
-impl NonZero for C {
-    fn to_f64_nonzero(&self) -> bool {
-        self.abs() > 1e-12
-    }
-}
-
-#[allow(dead_code)]
-fn _unused(r: &BigRational) -> Option<f64> {
-    r.to_f64()
+    defined >= 3 && ratio.is_some_and(|r| r.abs() > 1e-12)
 }

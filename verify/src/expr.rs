@@ -298,11 +298,7 @@ pub(crate) fn mark_complex(e: &mut Expr, depth: usize) {
         return;
     }
     match e {
-        Expr::Sym(s) => {
-            if !s.ends_with(COMPLEX_MARK) {
-                s.push_str(COMPLEX_MARK)
-            }
-        }
+        Expr::Sym(s) if !s.ends_with(COMPLEX_MARK) => s.push_str(COMPLEX_MARK),
         Expr::Add(v)
         | Expr::Mul(v)
         | Expr::Set(v)

@@ -6,12 +6,11 @@
 //! `fancy-regex`, whose backtracking limit bounds the time on adversarial input; a pattern that
 //! hits the limit counts as matching nothing there.
 
-use crate::expr::{Expr, RelOp};
+use crate::expr::Expr;
 use crate::latex::parse_latex;
 use crate::normalize::{normalize_latex, BoxedMode};
 use crate::pyexpr::parse_py_expr;
 use fancy_regex::{Captures, Regex};
-use num_bigint::BigInt;
 use std::sync::OnceLock;
 
 /// Which extractor a pattern belongs to.
@@ -317,8 +316,9 @@ fn extract_latex(c: &Captures<'_>, multi_boxed: bool) -> (Option<Expr>, String) 
         });
         let Some((latex, kind)) = found else { continue };
         let pct = c.name(&format!("{prefix}_percent")).is_some_and(|m| !m.as_str().is_empty());
-        let mode = if kind == "latexBoxed" || !multi_boxed { BoxedMode::Last } else { BoxedMode::All };
-        let mode = if !multi_boxed { BoxedMode::Last } else { mode };
+        // An environment match keeps all its boxes ("all"); the plain `\boxed{…}` match applies
+        // the "last" rule (§ several boxes in the README).
+        let mode = if kind == "latexBoxed" { BoxedMode::Last } else { BoxedMode::All };
         let norm = if multi_boxed { normalize_latex(latex, mode) } else { normalize_latex_single_box(latex) };
         let parsed = parse_latex_lenient(&norm).map(|e| if pct { Expr::Percent(Box::new(e)) } else { e });
         strs.push(norm);
@@ -362,6 +362,3 @@ fn parse_latex_lenient(s: &str) -> Option<Expr> {
     }
     None
 }
-
-#[allow(dead_code)]
-fn _types(_: BigInt, _: RelOp) {}

@@ -1200,7 +1200,7 @@ impl P {
                 _ => !(items[0].is_number() && items[1].is_number()),
             };
             if !(lopen && ropen) || ordered {
-                if !(lopen && ropen) && !ordered && order_key(&items[0]).is_some() && order_key(&items[1]).is_some() {
+                if !(ordered || lopen && ropen) && order_key(&items[0]).is_some() && order_key(&items[1]).is_some() {
                     // `[3, 1]` is an empty interval in sympy.
                     return Ok(Expr::EmptySet);
                 }

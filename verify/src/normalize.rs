@@ -279,8 +279,7 @@ pub fn extract_boxed_content(text: &str, mode: BoxedMode) -> String {
     let mut last_boxed_start: Option<usize> = None;
     let mut max_pos = c.len();
     // Each iteration moves `current` left, so this loop is bounded by the text length.
-    loop {
-        let Some((start, cmd_end)) = find_back(current) else { break };
+    while let Some((start, cmd_end)) = find_back(current) {
         let mut next = cmd_end;
         while next < max_pos && c[next].is_whitespace() {
             next += 1;
@@ -314,8 +313,7 @@ pub fn extract_boxed_content(text: &str, mode: BoxedMode) -> String {
             let content: String = c[next + 1..close].iter().collect::<String>().trim().to_string();
             if mode == BoxedMode::Last {
                 if let Some(lbs) = last_boxed_start {
-                    let between: String =
-                        if close + 1 <= lbs { c[close + 1..lbs].iter().collect() } else { String::new() };
+                    let between: String = if close < lbs { c[close + 1..lbs].iter().collect() } else { String::new() };
                     let n = between.chars().count();
                     let later = results.last().cloned().unwrap_or_default();
                     let sep = between.contains("and")
