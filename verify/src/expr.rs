@@ -287,6 +287,8 @@ pub(crate) fn is_only_symbols(e: &Expr) -> bool {
             !v.is_empty() && v.iter().all(is_only_symbols)
         }
         Expr::Pow(b, x) => is_only_symbols(b) && is_only_symbols(x),
+        Expr::Rel(_, a, b) => is_only_symbols(a) && is_only_symbols(b),
+        Expr::And(v) => !v.is_empty() && v.iter().all(is_only_symbols),
         _ => false,
     }
 }

@@ -397,10 +397,13 @@ impl P {
             let rhs = self.union()?;
             if approx {
                 had_approx = true;
-                // `A \approx B` is B when A is only symbols; otherwise the approximation is
-                // dropped.
-                let lhs = terms.pop().ok_or(ParseError)?;
-                terms.push(if crate::expr::is_only_symbols(&lhs) { rhs } else { lhs });
+                // `A \approx B` is B when A (the whole relation so far, `a = b` included) is
+                // only symbols; otherwise the approximation is dropped.
+                let so_far = build_relation(&terms, &ops)?;
+                if crate::expr::is_only_symbols(&so_far) {
+                    terms = vec![rhs];
+                    ops.clear();
+                }
                 continue;
             }
             ops.push(op);
@@ -861,45 +864,72 @@ impl P {
                     format!("{name}_{{{sub}}}")
                 });
             }
-            // A single letter applied to a parenthesised argument is a function (`f(x)`), except
-            // for the usual variable letters, which multiply (`x(x+1)`).
-            if self.peek() == Some('(') && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e')
-            {
-                let name = match &e {
-                    Expr::Sym(name) => Some(name.clone()),
-                    // `I(0)` is a function, not the imaginary unit times 0.
-                    Expr::I => Some("i".to_string()),
-                    _ => None,
-                };
-                if let Some(name) = name {
-                    self.i += 1;
-                    return self.call_args(name);
-                }
-            }
-            // `I{\left(0 \right)}` (sympy's printing of a function call) once `\left` is gone.
-            if self.peek() == Some('{')
-                && self.c.get(self.i + 1) == Some(&'(')
-                && !matches!(c, 'x' | 'y' | 'z' | 'a' | 'b' | 'c' | 'n' | 'k' | 'm' | 't' | 'e')
-            {
-                let name = match &e {
-                    Expr::Sym(name) => Some(name.clone()),
-                    Expr::I => Some("i".to_string()),
-                    _ => None,
-                };
-                if let Some(name) = name {
-                    let save = self.i;
-                    self.i += 2;
+            // latex2sympy reads a letter applied to atoms as a function call (`f(x)`, `g(x,y)`,
+            // `x(2)`, `A(3)`, `I(0)`), but a letter before a compound is a product (`x(x+1)`,
+            // `f(x+1)`); `e(2)` is 2e. The `{(...)}` form is sympy's own printing of a call.
+            let fname = match &e {
+                Expr::Sym(_) | Expr::I => Some(c.to_string()),
+                _ => None,
+            };
+            if let Some(name) = fname {
+                let save = self.i;
+                self.skip_ws();
+                let braced = self.peek() == Some('{') && self.c.get(self.i + 1) == Some(&'(');
+                if self.peek() == Some('(') || braced {
+                    self.i += if braced { 2 } else { 1 };
                     if let Ok(Expr::Func(n, a)) = self.call_args(name) {
-                        if self.eat('}') {
+                        let atomic = a.iter().all(|x| {
+                            matches!(
+                                x,
+                                Expr::Sym(_)
+                                    | Expr::Int(_)
+                                    | Expr::Float(_)
+                                    | Expr::Rat(_)
+                                    | Expr::E
+                                    | Expr::Pi
+                                    | Expr::I
+                            )
+                        });
+                        if atomic && (!braced || self.eat('}')) {
                             return Ok(Expr::Func(n, a));
                         }
                     }
-                    self.i = save;
                 }
+                self.i = save;
             }
             return Ok(e);
         }
         self.atom_rest(c)
+    }
+
+    /// `{d X}{d Y}` with single letters X, Y: `Derivative(x, (y, 1))`; the position is left
+    /// unchanged when the text is not of that form.
+    fn derivative(&mut self) -> Option<Expr> {
+        let rest: String = self.c[self.i..].iter().take(40).collect();
+        let t: Vec<char> = rest.chars().filter(|c| !c.is_whitespace()).collect();
+        // {dX}{dY}
+        if t.len() >= 8
+            && t[0] == '{'
+            && t[1] == 'd'
+            && t[2].is_ascii_alphabetic()
+            && t[3] == '}'
+            && t[4] == '{'
+            && t[5] == 'd'
+            && t[6].is_ascii_alphabetic()
+            && t[7] == '}'
+        {
+            let (x, y) = (letter(t[2]), letter(t[6]));
+            // Consume exactly the chars that made the 8 non-space characters.
+            let mut seen = 0;
+            while seen < 8 {
+                if !self.c.get(self.i)?.is_whitespace() {
+                    seen += 1;
+                }
+                self.i += 1;
+            }
+            return Some(Expr::Func("Derivative".into(), vec![x, Expr::Tuple(vec![y, int(1)])]));
+        }
+        None
     }
 
     /// After `name(`: the arguments and `)`.
@@ -962,6 +992,10 @@ impl P {
         self.i += 1 + name.len();
         match name.as_str() {
             "frac" | "dfrac" | "tfrac" | "cfrac" => {
+                // `\frac{dM}{dt}` is a derivative for latex2sympy.
+                if let Some(d) = self.derivative() {
+                    return Ok(d);
+                }
                 let a = self.braced()?;
                 let b = self.braced()?;
                 divide(a, b)
@@ -1259,6 +1293,20 @@ impl P {
         }
         Ok(Expr::Matrix(rows))
     }
+}
+
+/// The relation `terms[0] ops[0] terms[1] ...` as built so far (a term alone, a relation, or a
+/// chain), for the `\approx` rule.
+fn build_relation(terms: &[Expr], ops: &[RelOp]) -> R<Expr> {
+    if ops.is_empty() {
+        return terms.first().cloned().ok_or(ParseError);
+    }
+    let rels: Vec<Expr> = ops
+        .iter()
+        .enumerate()
+        .map(|(k, op)| Expr::Rel(*op, Box::new(terms[k].clone()), Box::new(terms[k + 1].clone())))
+        .collect();
+    Ok(if rels.len() == 1 { rels.into_iter().next().ok_or(ParseError)? } else { Expr::And(rels) })
 }
 
 fn letter(c: char) -> Expr {
