@@ -6,7 +6,7 @@
 use crate::expr::{eval, int, round_decimal, sub, Expr, RelOp, C};
 use num_bigint::BigInt;
 use num_rational::BigRational;
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// Comparison settings. `Default` is Math-Verify as the authors call it.
 #[derive(Clone, Copy, Debug)]
@@ -394,8 +394,17 @@ fn sorted(v: &[Expr]) -> Vec<Expr> {
 
 /// A sympy FiniteSet drops structurally equal duplicates.
 fn dedup_set(v: &[Expr]) -> Vec<Expr> {
+    // sympy's FiniteSet also merges a Float with the non-integer Rational of the same (binary)
+    // value: {0.25, 1/4} has one element (an Integer and a Float stay apart).
+    let key = |x: &Expr| match x {
+        Expr::Float(r) => match r.to_f64().and_then(BigRational::from_float) {
+            Some(b) if !b.is_integer() => canon(&Expr::Rat(b), 0),
+            _ => canon(x, 0),
+        },
+        _ => canon(x, 0),
+    };
     let mut seen = std::collections::HashSet::new();
-    v.iter().filter(|x| seen.insert(canon(x, 0))).cloned().collect()
+    v.iter().filter(|x| seen.insert(key(x))).cloned().collect()
 }
 
 fn compare_sets(g: &Expr, p: &Expr, o: &CompareOptions, depth: usize) -> bool {

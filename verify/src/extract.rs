@@ -349,16 +349,8 @@ fn normalize_latex_single_box(latex: &str) -> String {
     normalize_latex(last, BoxedMode::Last)
 }
 
-/// latex2sympy recovers from an unclosed group left by a truncated box (`{\frac{1}{2}`).
+/// Parse normalized LaTeX; `None` when latex2sympy would fail (an unclosed group left by a
+/// truncated box fails too: `\boxed{\frac{1}{2}` is then read by the bare-fraction pattern).
 fn parse_latex_lenient(s: &str) -> Option<Expr> {
-    if let Ok(e) = parse_latex(s) {
-        return Some(e);
-    }
-    let opens = s.chars().filter(|&c| c == '{').count();
-    let closes = s.chars().filter(|&c| c == '}').count();
-    if opens > closes && opens - closes <= 8 {
-        let fixed = format!("{s}{}", "}".repeat(opens - closes));
-        return parse_latex(&fixed).ok();
-    }
-    None
+    parse_latex(s).ok()
 }

@@ -416,7 +416,7 @@ impl P {
         // latex2sympy accepts a bracketed list in a relation only as `tuple = tuple`
         // (`(p,q) = (3,2)`); `y = (4,1)` or `(1,2) \approx 1.5` do not parse.
         // (`x = [-4, 0)` parses, `5 = (4,1)`, `f(x) = (1,2,3)` and `y = 2 + 3 = (4,1)` do not).
-        let setlike = |t: &Expr| matches!(t, Expr::Interval { .. } | Expr::Tuple(_));
+        let setlike = |t: &Expr| matches!(t, Expr::Interval { .. } | Expr::Tuple(_) | Expr::Union(_));
         for k in 0..ops.len() {
             let (a, b) = (&terms[k], &terms[k + 1]);
             let ok = |x: &Expr, y: &Expr| !setlike(x) || setlike(y) || matches!(y, Expr::Sym(_));
@@ -1053,6 +1053,7 @@ impl P {
             "varnothing" => Ok(Expr::Sym("varnothing".into())),
             "imath" => Ok(Expr::I),
             "circ" => Ok(Expr::Sym("circ".into())),
+            "prime" => Ok(Expr::Sym("prime".into())),
             "mathbb" => {
                 let g = self.raw_group()?;
                 match g.trim() {
@@ -1207,7 +1208,14 @@ impl P {
         self.skip_ws();
         let first = self.relation()?;
         let mut items = vec![first];
-        while self.eat(',') || self.eat(';') {
+        let mut semis = false;
+        loop {
+            if self.eat(',') {
+            } else if self.eat(';') {
+                semis = true;
+            } else {
+                break;
+            }
             items.push(self.relation()?);
         }
         self.skip_ws();
@@ -1216,6 +1224,13 @@ impl P {
             return Err(ParseError);
         }
         self.i += 1;
+        if semis {
+            // `(0;-2;6)` is a tuple; semicolons in any other bracket do not parse.
+            if open == '(' && close == ')' {
+                return Ok(Expr::Tuple(items));
+            }
+            return Err(ParseError);
+        }
         if items.len() == 1 {
             if open == '(' && close == ')' {
                 return Ok(items.pop().unwrap_or(Expr::EmptySet));
