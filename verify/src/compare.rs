@@ -373,10 +373,8 @@ fn compare_symbols(g: &Expr, p: &Expr) -> bool {
 /// Numeric sort key of a set element (sympy's `default_sort_key` of `evalf`): numbers by value
 /// first, then everything else by its printed form.
 fn sort_key(e: &Expr) -> (u8, f64, String) {
-    let inner = match e {
-        Expr::Rel(RelOp::Eq, l, r) if is_only_symbols(l) => r.as_ref(),
-        x => x,
-    };
+    // Math-Verify sorts by `unwrap_eq`: an assignment (or a chain of them) by its last value.
+    let inner = if is_assignment(e) { last_rel(e).and_then(sides).map_or(e, |(_, r)| r) } else { e };
     match crate::latex::order_key(inner) {
         Some(v) if !v.is_nan() => (0, v, String::new()),
         _ => (1, 0.0, canon(e, 0)),
@@ -663,7 +661,7 @@ fn points(n_vars: usize, k: usize) -> Vec<f64> {
 }
 
 /// `simplify(g - p) == 0`, decided by evaluation: exactly for number-only expressions, else at
-/// 6 seeded points (all must agree, and at least 3 must be defined).
+/// up to 10 seeded points until 6 are defined (all must agree, and at least 3 must be defined).
 fn symbolic_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
     if structural_eq(g, p) {
         return true;
@@ -690,7 +688,10 @@ fn symbolic_eq(g: &Expr, p: &Expr, o: &CompareOptions) -> bool {
         };
     }
     let mut defined = 0;
-    for k in 0..6 {
+    for k in 0..10 {
+        if defined >= 6 {
+            break;
+        }
         let vals = points(syms.len(), k);
         let vars: Vec<(String, C)> = syms.iter().cloned().zip(vals.into_iter().map(C::real)).collect();
         match (eval(g, &vars, 0), eval(p, &vars, 0)) {

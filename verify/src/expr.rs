@@ -450,13 +450,20 @@ pub fn eval(e: &Expr, vars: &[(String, C)], depth: usize) -> Option<C> {
             let a: Vec<C> = args.iter().map(|x| eval(x, vars, d)).collect::<Option<_>>()?;
             let x = *a.first()?;
             let real = |f: fn(f64) -> f64| if x.im == 0.0 { Some(C::real(f(x.re))) } else { None };
+            // Complex arguments (a square root of a negative number inside) for the circular
+            // functions: sin z = (e^{iz} - e^{-iz}) / 2i, cos z = (e^{iz} + e^{-iz}) / 2.
+            let iz = C { re: -x.im, im: x.re };
+            let (ep, em) = (iz.exp(), C { re: x.im, im: -x.re }.exp());
+            let sin_c = C { re: (ep.im - em.im) / 2.0, im: -(ep.re - em.re) / 2.0 };
+            let cos_c = C { re: (ep.re + em.re) / 2.0, im: (ep.im + em.im) / 2.0 };
+            let one = C::real(1.0);
             match name.as_str() {
-                "sin" => real(f64::sin)?,
-                "cos" => real(f64::cos)?,
-                "tan" => real(f64::tan)?,
-                "sec" => real(|t| 1.0 / t.cos())?,
-                "csc" => real(|t| 1.0 / t.sin())?,
-                "cot" => real(|t| 1.0 / t.tan())?,
+                "sin" => sin_c,
+                "cos" => cos_c,
+                "tan" => sin_c.div(cos_c),
+                "sec" => one.div(cos_c),
+                "csc" => one.div(sin_c),
+                "cot" => cos_c.div(sin_c),
                 "asin" => real(f64::asin)?,
                 "acos" => real(f64::acos)?,
                 "atan" => real(f64::atan)?,

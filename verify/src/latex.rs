@@ -489,10 +489,23 @@ impl P {
                         Expr::Add(v)
                     }
                 };
-                let a = mk(t.clone());
-                let b = mk(neg(t));
+                let mut a = mk(t.clone());
+                let mut b = mk(neg(t));
+                // Terms after the `\pm` go to both branches (`3 \pm 2\sqrt{2} + 0`).
+                loop {
+                    self.skip_ws();
+                    let extra = if self.eat('+') {
+                        self.term()?
+                    } else if self.peek() == Some('-') {
+                        self.i += 1;
+                        neg(self.term()?)
+                    } else {
+                        break;
+                    };
+                    a = Expr::Add(vec![a, extra.clone()]);
+                    b = Expr::Add(vec![b, extra]);
+                }
                 pm_terms = Some(vec![a, b]);
-                // Terms after a `\pm` are not combined further (rare; kept simple).
                 break;
             } else {
                 break;
