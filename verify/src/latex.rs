@@ -1067,6 +1067,7 @@ impl P {
             "imath" => Ok(Expr::I),
             "circ" => Ok(Expr::Sym("circ".into())),
             "prime" => Ok(Expr::Sym("prime".into())),
+            "triangle" | "angle" => Ok(Expr::Sym(name.clone())),
             "mathbb" => {
                 let g = self.raw_group()?;
                 match g.trim() {
