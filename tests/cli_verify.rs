@@ -23,6 +23,18 @@ fn pred_and_gold_print_true_or_false() {
 }
 
 #[test]
+fn explain_shows_both_extractions_and_the_reason() {
+    let out = sharpen(&["verify", "--pred", "We get \\boxed{1} and \\boxed{2}", "--gold", "1,2", "--explain"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("true"), "the verdict line comes first: {text}");
+    assert!(text.contains("gold: matched by"), "{text}");
+    assert!(text.contains("pred: matched by"), "{text}");
+    assert!(text.contains("verdict: true (values are equal)"), "{text}");
+}
+
+#[test]
 fn cases_file_prints_one_verdict_per_line_in_order() {
     let cases = include_str!("data/verifier_cases.jsonl");
     let path = temp_file("cases.jsonl", cases);

@@ -43,13 +43,33 @@ fn every_shared_dataset_loads_with_its_row_count() {
             .map(|p| p.gold.as_str())
             .collect();
         assert!(unmatched.is_empty(), "{ds}/{split}: {unmatched:?}");
-        let close_accepted: Vec<&str> =
-            loaded.problems.iter().map(|p| p.gold.as_str()).filter(|g| is_equiv(&format!("{g}+1"), g)).collect();
+        // `<gold>+1` is not the gold, except for the few golds where the authors' Math-Verify
+        // call itself accepts it (checked against the reference; see KNOWN_PLUS_ONE).
+        let close_accepted: Vec<&str> = loaded
+            .problems
+            .iter()
+            .map(|p| p.gold.as_str())
+            .filter(|g| is_equiv(&format!("{g}+1"), g) && !KNOWN_PLUS_ONE.contains(g))
+            .collect();
         assert!(close_accepted.is_empty(), "{ds}/{split}: answer+1 accepted for {close_accepted:?}");
         let ids: std::collections::HashSet<&str> = loaded.problems.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids.len(), loaded.problems.len(), "ids are unique in {ds}/{split}");
     }
 }
+
+/// Golds for which Math-Verify with the authors' call scores `\boxed{<gold>+1}` as correct
+/// (a trailing full stop or `\approx` makes the gold parse to something else, or the gold does
+/// not parse and a bare fraction inside it is compared): quirks of the reward, kept on purpose.
+const KNOWN_PLUS_ONE: &[&str] = &[
+    "-\\frac{5}{3}.",
+    "\\$\\dfrac23 \\approx \\$0.67",
+    "\\frac{7}{5} + \\frac{1}{5} i.",
+    "\\frac{1}{3} E_{1}+\\frac{2}{3} E_{2}",
+];
+
+/// MATH-500 golds written with thousands separators: spaced out as `58 , 500` they are a set for
+/// the authors' call, so the rewriting below misses them there too.
+const KNOWN_REWRITE_MISSES: &[&str] = &["10,\\!080", "11,\\! 111,\\! 111,\\! 100", "\\$32,\\!348", "58,500"];
 
 #[test]
 fn gold_answers_match_known_records() {
@@ -91,7 +111,7 @@ fn verifier_agrees_with_math500_answers() {
         let answer = v["answer"].as_str().unwrap();
         let rewritten = answer.replace("\\frac", "\\dfrac").replace(',', " , ");
         let response = format!("Therefore the answer is $\\boxed{{ {rewritten} }}$.");
-        if task_reward(&response, answer) != 1.0 {
+        if task_reward(&response, answer) != 1.0 && !KNOWN_REWRITE_MISSES.contains(&answer) {
             missed.push(format!("{rewritten:?} vs {answer:?}"));
         }
     }

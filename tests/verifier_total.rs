@@ -1,7 +1,9 @@
 //! The verifier is total: no panic and bounded work on arbitrary and adversarial input.
+//! (Math-Verify's comparison is not symmetric and an extracted answer need not equal itself, e.g.
+//! `x^2 + c`; the properties asserting those of the earlier verifier are gone.)
 
 use proptest::prelude::*;
-use sharpen::verify::{extract_answer, gold_answer, is_correct, is_equiv, normalize, task_reward};
+use sharpen::verify::{extract_answer, gold_answer, is_correct, is_equiv, task_reward};
 
 /// Strings built from the characters the verifier treats specially, so that the generator
 /// reaches deep into the parsers (braces, commands, separators, digits, non-ASCII).
@@ -76,7 +78,6 @@ proptest! {
     fn never_panics_on_arbitrary_strings(a in ".{0,200}", b in ".{0,200}") {
         let _ = extract_answer(&a);
         let _ = gold_answer(&b);
-        let _ = normalize(&a);
         let _ = is_equiv(&a, &b);
         let _ = is_correct(&a, &b);
         let r = task_reward(&a, &b);
@@ -85,21 +86,10 @@ proptest! {
 
     #[test]
     fn never_panics_on_latex_like_strings(a in latexish(), b in latexish()) {
-        let _ = normalize(&a);
         let r = task_reward(&a, &b);
         prop_assert!(r == 0.0 || r == 1.0);
-        prop_assert_eq!(is_equiv(&a, &b), is_equiv(&b, &a));
+        let _ = is_equiv(&a, &b);
         let _ = is_correct(&a, &b);
-    }
-
-    #[test]
-    fn an_answer_equals_itself(a in latexish()) {
-        let boxed = format!("so \\boxed{{{a}}}");
-        if let Some(ans) = extract_answer(&boxed) {
-            if !normalize(&ans).text.is_empty() {
-                prop_assert!(is_equiv(&ans, &ans), "{:?}", ans);
-            }
-        }
     }
 
     #[test]
@@ -142,9 +132,8 @@ fn adversarial_inputs_finish() {
             let _ = task_reward(a, b);
             let _ = is_correct(a, b);
         }
-        let _ = normalize(a);
     }
-    assert_eq!(task_reward(&inputs[4], &inputs[4]), 0.0, "no box in a bare number");
+    assert_eq!(task_reward(&inputs[4], &inputs[4]), 1.0, "a bare number is read (the expression target)");
     assert!(is_equiv(&"9".repeat(1_500), &"9".repeat(1_500)));
     assert!(!is_equiv(&"9".repeat(1_500), &("9".repeat(1_499) + "8")));
     assert!(!is_equiv("2^{99999}", "2^{99998}"), "overflowing powers are not equal as infinities");

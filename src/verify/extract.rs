@@ -1,9 +1,7 @@
-//! Finding the final answer inside a model response or a reference solution.
-//!
-//! Order of precedence: the last `\boxed{...}` / `\fbox{...}` (balanced braces; `\boxed 5` also
-//! accepted), then the text after the last GSM8K `####`, then the last "answer is" / "answer:"
-//! phrase. If a response contains a box, the box decides: a truncated (unbalanced) final box gives
-//! no answer rather than falling back to some earlier sentence.
+//! Reading the gold answer out of a dataset's reference field: the last `\boxed{...}` of a
+//! solution (balanced braces), the text after a GSM8K `####`, or an "answer is" phrase. Model
+//! responses are not read here: their answers are extracted by `sharpen-verify` as Math-Verify
+//! does (see the parent module).
 
 use super::MAX_RESPONSE_BYTES;
 
@@ -101,15 +99,6 @@ pub fn after_answer_phrase(text: &str) -> Option<String> {
     (!ans.is_empty()).then(|| ans.to_string())
 }
 
-/// The final answer of a model response: box, then `####`, then "answer is" (see module docs).
-pub fn extract_answer(response: &str) -> Option<String> {
-    if has_box(response) {
-        return last_boxed(response);
-    }
-    after_hashes(response).or_else(|| after_answer_phrase(response))
-}
-
-/// The last `max` bytes of `text`, cut at a character boundary (the answer is at the end).
 fn cap_tail(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;

@@ -1,0 +1,5 @@
+//! Differential tests against Math-Verify (the authors' call), mutation checks and totality.
+
+mod agreement;
+mod mutation;
+mod total;
