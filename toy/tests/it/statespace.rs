@@ -2,7 +2,7 @@
 //! models read as tree families: every quantity `sharpen toy tree` reports, to 1e-9.
 //! Then the named families in both forms, and the acceptance sizes of issue 14.
 
-mod common;
+use crate::common;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,7 +1,7 @@
 //! Run-log figures and the results table from synthetic logs: the plotted numbers are the logged
 //! ones, and the files are written.
 
-mod common;
+use crate::common;
 
 use common::{run, Shape};
 use sharpen_analysis::figures::{self, llm};

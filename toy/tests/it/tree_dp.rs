@@ -1,8 +1,8 @@
 //! Every DP quantity on the tree against brute-force enumeration of the sequences (vocabulary
 //! ≤ 4, length ≤ 6), to 1e-9.
 
-mod common;
-mod tree_common;
+use crate::common;
+use crate::tree_common;
 use proptest::prelude::*;
 use sharpen_toy::logspace::{entropy, kl as kl_vec};
 use sharpen_toy::tree::dp::{kl, sequence_log_probs, summarize, Target};

@@ -100,7 +100,7 @@ fn top_p_draws_follow_the_renormalised_nucleus() {
     check_frequencies(&logits, &SamplingParams { top_p: 0.8, ..SamplingParams::default() }, &want, 40_000);
 }
 
-mod common;
+use crate::common;
 use common::{assert_logprobs_are_the_models_own, model, prompts};
 
 #[test]

@@ -6,7 +6,7 @@ use candle_core::{Device, IndexOp, Tensor};
 use sharpen::model::Model;
 use sharpen::rollout::{sample, SamplingParams, StopReason};
 
-mod common;
+use crate::common;
 use common::{assert_logprobs_are_the_models_own, model, prompts};
 
 fn params(greedy: bool, max_new_tokens: usize, seed: u64) -> SamplingParams {

@@ -15,7 +15,7 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let text = include_str!("data/verifier_cases.jsonl");
+    let text = include_str!("../data/verifier_cases.jsonl");
     text.lines()
         .enumerate()
         .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {}: {e}", i + 1)))

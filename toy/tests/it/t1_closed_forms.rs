@@ -1,6 +1,6 @@
 //! T1: closed forms of every regime's optimum, checked against brute force.
 
-mod common;
+use crate::common;
 use common::*;
 use proptest::prelude::*;
 use sharpen_toy::regime::Scores;

@@ -1,6 +1,6 @@
 //! T2: the slope of accuracy along the tempered and tilted paths, against finite differences.
 
-mod common;
+use crate::common;
 use common::*;
 use proptest::prelude::*;
 use sharpen_toy::theory::{tempered, tempered_accuracy_slope, tilted, tilted_accuracy_slope};

@@ -1,9 +1,9 @@
 //! End-to-end: `sharpen figures` and `sharpen check` as a user runs them.
 
-#[path = "../analysis/tests/common/mod.rs"]
-mod common;
+#[path = "../../analysis/tests/it/common/mod.rs"]
+mod analysis_common;
 
-use common::{records, Shape};
+use analysis_common::{records, Shape};
 use sharpen_analysis::runlog::RunLogWriter;
 use sharpen_toy::Regime;
 use std::path::{Path, PathBuf};

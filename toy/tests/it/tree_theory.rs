@@ -1,8 +1,8 @@
 //! T4, T5, T6, T8 on tabular autoregressive models: closed forms against the DP, slopes against
 //! finite differences, and the named families' qualitative claims.
 
-mod common;
-mod tree_common;
+use crate::common;
+use crate::tree_common;
 use proptest::prelude::*;
 use sharpen_toy::tree::dp::{prefix_log_probs, sequence_log_probs};
 use sharpen_toy::tree::theory::*;

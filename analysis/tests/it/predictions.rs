@@ -1,7 +1,7 @@
 //! P1–P6 on synthetic run logs whose trends are known: each claim must hold when the logs follow
 //! the theory, fail when they contradict it, and report "not enough data" on tiny logs.
 
-mod common;
+use crate::common;
 
 use common::{run, Shape};
 use sharpen_analysis::predictions::{check_all, Check, Verdict};

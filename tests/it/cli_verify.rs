@@ -36,7 +36,7 @@ fn explain_shows_both_extractions_and_the_reason() {
 
 #[test]
 fn cases_file_prints_one_verdict_per_line_in_order() {
-    let cases = include_str!("data/verifier_cases.jsonl");
+    let cases = include_str!("../data/verifier_cases.jsonl");
     let path = temp_file("cases.jsonl", cases);
     let out = sharpen(&["verify", "--cases", path.to_str().unwrap()]);
     std::fs::remove_file(&path).ok();
