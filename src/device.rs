@@ -10,7 +10,7 @@ pub fn select(name: &str) -> Result<Device> {
     match name {
         "cpu" => Ok(Device::Cpu),
         "cuda" if !cfg!(feature = "cuda") => {
-            bail!("this binary was built without CUDA; build one with scripts/build-cuda.sh (see docs/gpu.md)")
+            bail!("this binary was built without CUDA; build one with scripts/gpu/build-cuda.sh (see docs/gpu.md)")
         }
         "cuda" => Ok(Device::new_cuda(0)?),
         "auto" => Ok(Device::cuda_if_available(0)?),

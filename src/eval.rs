@@ -1,4 +1,4 @@
-//! Evaluation (DESIGN §4): n samples per problem at temperature 1, the unbiased pass@k, maj@k
+//! Evaluation (docs/design.md §4): n samples per problem at temperature 1, the unbiased pass@k, maj@k
 //! (answers grouped by the verifier's equivalence), and mean response length.
 
 use crate::data::Problem;

@@ -1,4 +1,4 @@
-//! The theory's predictions P1–P6 (DESIGN §5) as checks on run logs.
+//! The theory's predictions P1–P6 (docs/design.md §5) as checks on run logs.
 //!
 //! Runs are grouped by the regime in their header; every claim of a prediction becomes one
 //! [`Check`] with a verdict and its evidence. A verdict is `holds` when the 95% interval lies on

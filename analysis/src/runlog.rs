@@ -78,7 +78,7 @@ pub struct StepRecord {
     pub step: u64,
     /// Mean task reward r (accuracy on the training batch).
     pub task_reward: f64,
-    /// The regime's reward (DESIGN §1) over the batch.
+    /// The regime's reward (docs/design.md §1) over the batch.
     pub regime_reward: Summary,
     pub advantage: Summary,
     pub length: LengthSummary,

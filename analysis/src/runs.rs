@@ -25,7 +25,7 @@ impl Run {
     }
 }
 
-/// Which of the paper's regimes a point of the grid is (DESIGN §1).
+/// Which of the paper's regimes a point of the grid is (docs/design.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Family {
     Task,

@@ -1,5 +1,5 @@
 //! `sharpen bench sample|train`: speed of batched sampling and of one training forward+backward
-//! on a real model, printed as JSON lines that scripts/bench_baseline.py prints too (same
+//! on a real model, printed as JSON lines that scripts/bench/bench_baseline.py prints too (same
 //! prompts, same token counts) for a side-by-side comparison with transformers.
 
 use anyhow::{Context, Result};
@@ -19,7 +19,7 @@ pub enum BenchCommand {
     /// Seconds of one training forward and backward (all weights trainable) and one AdamW step.
     Train(BenchTrainArgs),
     /// One RLOO step at a real model's shape (random weights): rollout tok/s, policy-gradient
-    /// step seconds, peak memory. The GPU benchmark of scripts/device-check.sh.
+    /// step seconds, peak memory. The GPU benchmark of scripts/gpu/device-check.sh.
     Rl(super::bench_rl::BenchRlArgs),
     /// Correctness on a device: fixture logits (f32, bf16), gradients against the CPU, the
     /// device sampler against the host sampler. Exits non-zero if a check fails.
@@ -62,7 +62,7 @@ pub struct BenchTrainArgs {
     pub seed: u64,
 }
 
-/// The benchmark's prompts (scripts/bench_baseline.py builds the same strings).
+/// The benchmark's prompts (scripts/bench/bench_baseline.py builds the same strings).
 pub fn bench_prompts(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {

@@ -29,7 +29,7 @@ pub struct BenchDeviceArgs {
 /// Tolerances. f32: what the CPU tests hold (logits absolute, gradients relative to each
 /// weight's largest entry). bf16 logits: at most twice the distance of transformers' own bf16
 /// run from the f32 reference (tests/fixtures/*/expected_bf16.safetensors, made by
-/// scripts/make_bf16_fixtures.py). bf16 gradients: 1 − cosine to the f32 gradient over all
+/// scripts/fixtures/make_bf16_fixtures.py). bf16 gradients: 1 − cosine to the f32 gradient over all
 /// weights (the direction an update takes).
 const F32_LOGITS: f32 = 1e-4;
 const BF16_VS_REFERENCE: f32 = 2.0;

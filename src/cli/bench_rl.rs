@@ -1,8 +1,8 @@
 //! `sharpen bench rl`: one RLOO step of the trainer at a real model's shape (random weights
 //! from its config.json): rollout throughput, then the policy-gradient backward over the same
 //! sequences in micro-batches plus the AdamW step, then the reference's scoring, with the peak
-//! memory of the whole. scripts/bench_gpu_baseline.py measures the same two things with
-//! transformers, for the side-by-side table of scripts/device-check.sh.
+//! memory of the whole. scripts/bench/bench_gpu_baseline.py measures the same two things with
+//! transformers, for the side-by-side table of scripts/gpu/device-check.sh.
 
 use anyhow::{ensure, Context, Result};
 use candle_core::{DType, Device};
@@ -212,7 +212,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     }
 }
 
-/// Bytes that live through a whole step, per DESIGN's mixed-precision recipe: the weights in
+/// Bytes that live through a whole step, per the mixed-precision recipe of docs/gpu.md: the weights in
 /// the compute dtype, their f32 masters (when that dtype is not f32), AdamW's m and v, the f32
 /// gradient sums, and the frozen reference's weights. Activations, the KV cache and
 /// temporaries come on top (the measured peak says how much).

@@ -45,8 +45,8 @@ pub enum Command {
     Data(data::DataArgs),
     /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
     Sample(sample::SampleArgs),
-    /// Speed and device checks: sampling and training on a real model (vs scripts/bench_baseline.py),
-    /// an RLOO step at a paper model's shape, correctness on a device (scripts/device-check.sh).
+    /// Speed and device checks: sampling and training on a real model (vs scripts/bench/bench_baseline.py),
+    /// an RLOO step at a paper model's shape, correctness on a device (scripts/gpu/device-check.sh).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Train a model with RLOO under one regime (task reward, sharpening, tempered, tilted).

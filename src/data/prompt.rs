@@ -4,7 +4,7 @@
 //! produces the text: the bytes of the authors' examples/prompts/cot.txt after Python's
 //! `str.format(problem)` — including the two backslashes before "boxed" (the file writes `\\`,
 //! which `format` leaves alone) and the `.:` after "tags". tests/fixtures/prompt/ pins them
-//! against the Python rendering (scripts/make_prompt_fixture.py).
+//! against the Python rendering (scripts/fixtures/make_prompt_fixture.py).
 
 use serde::{Deserialize, Serialize};
 

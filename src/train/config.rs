@@ -27,7 +27,7 @@ pub struct TrainConfig {
     /// `cot` (the paper's prompt) or `answer_prefix` (for very small models).
     pub prompt_style: super::math_task::PromptStyle,
 
-    // The regime (DESIGN §1).
+    // The regime (docs/design.md §1).
     pub mode: String,
     pub alpha: f64,
     pub beta_inv: f64,

@@ -1,6 +1,6 @@
 //! Scoring a step's rollouts: each Group is the K responses to one prompt. Every response gets
 //! its task reward r, its reference log-likelihood S, its own log-likelihood P and length L; the
-//! Regime turns them into the reward (DESIGN §1) and the group into leave-one-out advantages.
+//! Regime turns them into the reward (docs/design.md §1) and the group into leave-one-out advantages.
 //! Each token also gets its truncated importance weight (the authors' off-policy correction for
 //! the gap between the sampler's and the trainer's log-probs).
 

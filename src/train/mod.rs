@@ -1,4 +1,4 @@
-//! The RLOO trainer (DESIGN §4). One step, as in the paper's method section:
+//! The RLOO trainer (docs/design.md §4). One step, as in the paper's method section:
 //!
 //! 1. draw P prompts and sample a Group of K responses for each from the current policy;
 //! 2. score every response: task reward r, reference log-likelihood S from the frozen initial
@@ -256,12 +256,24 @@ fn sampler_sums(rollouts: &[Rollout]) -> Vec<f64> {
     rollouts.iter().map(|r| r.logprobs.iter().map(|&x| f64::from(x)).sum()).collect()
 }
 
+/// The run log's header. Paths are recorded relative to where the run started (when they lie
+/// below it), so a committed log names no machine's folders.
 fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {
-    let config = match serde_json::to_value(cfg)? {
+    let mut cfg = cfg.clone();
+    cfg.model = relative(&cfg.model);
+    cfg.out_dir = relative(&cfg.out_dir);
+    let config = match serde_json::to_value(&cfg)? {
         serde_json::Value::Object(m) => m.into_iter().collect(),
         _ => Default::default(),
     };
-    Ok(RunHeader { source: "llm".into(), model: models.name.clone(), regime: cfg.regime()?, seed: cfg.seed, config })
+    let model = relative(std::path::Path::new(&models.name)).display().to_string();
+    Ok(RunHeader { source: "llm".into(), model, regime: cfg.regime()?, seed: cfg.seed, config })
+}
+
+/// `p` relative to the current directory when it lies below it, else `p` itself.
+fn relative(p: &std::path::Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    p.strip_prefix(&cwd).map(PathBuf::from).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr: f64, wall: f64) -> StepRecord {

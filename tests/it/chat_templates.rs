@@ -1,5 +1,5 @@
 //! Chat templates rendered by minijinja against the texts rendered by transformers' Jinja
-//! environment (tests/fixtures/chat/expected.json, made by scripts/make_chat_fixtures.py).
+//! environment (tests/fixtures/chat/expected.json, made by scripts/fixtures/make_chat_fixtures.py).
 
 use serde_json::Value;
 use sharpen::chat::{ChatTemplate, Message};

@@ -1,5 +1,5 @@
 //! Our decoder against Hugging Face transformers on tiny random llama / qwen2 / qwen3 models
-//! (tests/fixtures/tiny-*, made by scripts/make_fixtures.py): logits at every position within
+//! (tests/fixtures/tiny-*, made by scripts/fixtures/make_fixtures.py): logits at every position within
 //! 1e-4, on the training path, the inference path, left-padded batches and the KV cache.
 
 use candle_core::{DType, Device, IndexOp, Tensor};

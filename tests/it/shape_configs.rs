@@ -1,5 +1,5 @@
 //! The model shapes of configs/shapes/ (config.json of the paper's models, used with random
-//! weights by `sharpen bench rl` and scripts/bench_gpu_baseline.py) parse with our loader and
+//! weights by `sharpen bench rl` and scripts/bench/bench_gpu_baseline.py) parse with our loader and
 //! describe models of the published sizes.
 
 use sharpen::model::{Arch, ModelConfig, RopeScaling};

@@ -1,5 +1,5 @@
 //! SmolLM2-135M-Instruct read from its GGUF, against Hugging Face transformers (fixtures made by
-//! scripts/make-smollm2-fixtures.py from transformers' own GGUF reader, `gguf_file=`).
+//! scripts/fixtures/make-smollm2-fixtures.py from transformers' own GGUF reader, `gguf_file=`).
 //!
 //! These tests need models/ (scripts/fetch-test-model.sh; .ci/run calls it). Without it they
 //! print why and pass, so that a fresh checkout without network still builds and tests.

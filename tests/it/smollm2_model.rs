@@ -1,5 +1,5 @@
 //! Our decoder on SmolLM2-135M-Instruct opened straight from its GGUF, against Hugging Face
-//! transformers (fixtures from scripts/make-smollm2-fixtures.py): logits at every position, the
+//! transformers (fixtures from scripts/fixtures/make-smollm2-fixtures.py): logits at every position, the
 //! chat-templated prompt ids, and 32 greedy tokens for five prompts sampled as one batch.
 //!
 //! Needs models/ (scripts/fetch-test-model.sh; .ci/run calls it); without it the tests say so and pass.

@@ -1,7 +1,7 @@
 //! The exact theory of `sharpen`: the four KL-regularised regimes of
 //! "Beyond Distribution Sharpening" solved exactly on small problems.
 //!
-//! * [`regime`] — the one definition of the regimes (DESIGN §1), shared with the LLM trainer.
+//! * [`regime`] — the one definition of the regimes (docs/design.md §1), shared with the LLM trainer.
 //! * [`bandit`] — finite response sets with exact targets, accuracy, length and maj@k.
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
 //! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.

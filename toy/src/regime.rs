@@ -1,4 +1,4 @@
-//! The regime table of DESIGN §1 — the single source of truth for every reward in `sharpen`.
+//! The regime table of docs/design.md §1 — the single source of truth for every reward in `sharpen`.
 //!
 //! Per response y: task reward r ∈ [0,1], reference log-likelihood S = Σ log π_ref, policy
 //! log-likelihood P = Σ log π_θ, length L, and the normalised likelihood N (0, S, S/L or S/L^w).
@@ -126,7 +126,7 @@ impl Regime {
         }
     }
 
-    /// The scalar reward handed to the policy gradient: the DESIGN §1 table, cell by cell.
+    /// The scalar reward handed to the policy gradient: the docs/design.md §1 table, cell by cell.
     pub fn reward(&self, s: &Scores) -> f64 {
         let (a, b, r) = (self.alpha, self.beta_inv, s.task);
         let n = self.normalized(s.ref_logprob, s.length);

@@ -1,4 +1,4 @@
-//! T1–T3 of DESIGN §3 on finite response sets.
+//! T1–T3 of docs/design.md §3 on finite response sets.
 //!
 //! * T1 — closed forms: the Gibbs target maximises the sampling objective and
 //!   J(π) = c·(log Z − KL(π‖π*)) with c = 1/β⁻¹ (or 1 when β⁻¹ = 0); optimization-mode maximisers

@@ -15,7 +15,7 @@ use std::str::FromStr;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Objective {
-    /// A point of the regime grid (DESIGN §1).
+    /// A point of the regime grid (docs/design.md §1).
     Regime { regime: Regime },
     /// Reward = P, the current policy's own sequence log-likelihood (entropy minimisation, as in
     /// self-certainty or entropy rewards). Not a point of the regime grid: there P only enters

@@ -1,4 +1,4 @@
-//! T7 (a)–(d) of DESIGN §3 as functions returning the data behind the tables and figures.
+//! T7 (a)–(d) of docs/design.md §3 as functions returning the data behind the tables and figures.
 
 use super::bandit_policy::TabularBandit;
 use super::estimator::Trainable;

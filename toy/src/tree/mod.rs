@@ -1,4 +1,4 @@
-//! Tabular autoregressive models (DESIGN §3, T4–T6 and T8): prefix trees with an EOS token and
+//! Tabular autoregressive models (docs/design.md §3, T4–T6 and T8): prefix trees with an EOS token and
 //! a length cap, solved exactly by dynamic programming over the prefixes.
 //!
 //! * [`model`] — [`Tree`] (flat arrays indexed by prefix id) built from a [`Family`];

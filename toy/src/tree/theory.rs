@@ -1,4 +1,4 @@
-//! T4, T5, T6 and T8 of DESIGN §3 on tabular autoregressive models, as functions returning data.
+//! T4, T5, T6 and T8 of docs/design.md §3 on tabular autoregressive models, as functions returning data.
 //!
 //! * T4 length bias — [`length_bias`]: with N = sum the sharpening optimum is short, with
 //!   N = mean it runs to long, locally confident strings; [`length_slope`]: along the path

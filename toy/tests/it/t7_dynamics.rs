@@ -1,5 +1,5 @@
 //! T7 acceptance: exact flows end at the closed forms, fixed points have the predicted
-//! stability, and the stochastic runs show the contrasts DESIGN §3 T7 (b)–(d) describes.
+//! stability, and the stochastic runs show the contrasts docs/design.md §3 T7 (b)–(d) describes.
 
 use sharpen_toy::dynamics::fixed_points::{fixed_points, Stability};
 use sharpen_toy::dynamics::t7;

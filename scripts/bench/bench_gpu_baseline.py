@@ -13,7 +13,7 @@ device, in eager mode with sdpa attention and no compilation, then measures:
 
 Prints exactly one JSON line (the same keys as `sharpen bench rl --json`, without grads_ok):
 
-  python scripts/bench_gpu_baseline.py --shape configs/shapes/qwen2.5-3b.json --device cuda
+  python scripts/bench/bench_gpu_baseline.py --shape configs/shapes/qwen2.5-3b.json --device cuda
 """
 import argparse
 import json

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helper of scripts/device-check.sh (standard library only: it runs on the GPU machine too).
+"""Helper of scripts/gpu/device-check.sh (standard library only: it runs on the GPU machine too).
 
   device_table.py collect TAG RC SECONDS STDOUT STDERR [MEMFILE IDLE_MIB]
       Prints one JSON line per JSON object the run wrote to STDOUT, each tagged with the run's
@@ -102,7 +102,7 @@ def render(path, card):
             s = r["run"].split("-", 1)[1]
             if s not in shapes:
                 shapes.append(s)
-    out.append("### Throughput and memory (ours = `sharpen bench rl`, PyTorch = scripts/bench_gpu_baseline.py)")
+    out.append("### Throughput and memory (ours = `sharpen bench rl`, PyTorch = scripts/bench/bench_gpu_baseline.py)")
     out.append("")
     out.append(
         "| shape | ours rollout tok/s | PyTorch rollout tok/s | ratio | ours step s | PyTorch step s | ratio "

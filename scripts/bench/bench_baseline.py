@@ -6,7 +6,7 @@ sampling at temperature 1 with top-p 1 and no top-k, EOS suppressed so every row
 exactly --new-tokens; then one 8x128 forward + backward of the mean next-token log-likelihood
 with every weight trainable, and one AdamW step. Prints the same JSON lines as sharpen.
 
-  python scripts/bench_baseline.py --model DIR [--batch-sizes 1,8,32] [--new-tokens 128]
+  python scripts/bench/bench_baseline.py --model DIR [--batch-sizes 1,8,32] [--new-tokens 128]
 """
 import argparse
 import json

@@ -3,9 +3,9 @@
 # fixture models, then for each 3-4B shape our rollout + RL step against the PyTorch baseline on
 # the same card, each run sampled by the same nvidia-smi poller; prints the tables LAST.
 #
-#   scripts/device-check.sh          GPU: dist/sharpen-cuda.xz (from scripts/build-cuda.sh), bf16,
+#   scripts/gpu/device-check.sh          GPU: dist/sharpen-cuda.xz (from scripts/gpu/build-cuda.sh), bf16,
 #                                    256 x (128 + 256) tokens, Qwen2.5-3B, Llama-3.2-3B, Qwen3-4B
-#   scripts/device-check.sh --cpu    CPU: target/release/sharpen, f32, the tiny shape, batch 8 (one
+#   scripts/gpu/device-check.sh --cpu    CPU: target/release/sharpen, f32, the tiny shape, batch 8 (one
 #                                    RLOO group), prompt 16, new 16, micro-batch 2
 #                                    (automatic when there is no nvidia-smi or no dist binary)
 #
@@ -15,7 +15,7 @@
 # default "--profile", plus "--also-micro-batch 32" on the GPU), OUT (if set, results are copied there).
 set -uo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
 PYTHON=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1
@@ -35,7 +35,7 @@ if [[ $mode == gpu ]] && ! command -v nvidia-smi >/dev/null; then
   mode=cpu
 fi
 if [[ $mode == gpu && -z ${SHARPEN_BIN:-} && ! -f dist/sharpen-cuda.xz ]]; then
-  note "no dist/sharpen-cuda.xz (run scripts/build-cuda.sh): CPU mode"
+  note "no dist/sharpen-cuda.xz (run scripts/gpu/build-cuda.sh): CPU mode"
   mode=cpu
 fi
 
@@ -138,7 +138,7 @@ run() {
     wait "$poller" 2>/dev/null
   fi
   ((rc == 0)) || { note "$tag: exit status $rc; last lines of stderr:"; tail -n 5 "$WORK/$tag.err" >&2; }
-  "$PYTHON" scripts/device_table.py collect "$tag" "$rc" "$secs" "$WORK/$tag.out" "$WORK/$tag.err" \
+  "$PYTHON" scripts/gpu/device_table.py collect "$tag" "$rc" "$secs" "$WORK/$tag.out" "$WORK/$tag.err" \
     ${mem:+"$mem" "$idle"} | tee -a "$RESULTS"
 }
 
@@ -153,13 +153,13 @@ for shape in "${SHAPE_LIST[@]}"; do
   [[ -f $cfg ]] || { note "$cfg missing"; continue; }
   run "ours-$shape" "$T_OURS" "$BIN" bench rl --shape "$cfg" "${common[@]}" --json "${ours_extra[@]}"
   if ((have_torch)); then
-    run "torch-$shape" "$T_TORCH" "$PYTHON" scripts/bench_gpu_baseline.py --shape "$cfg" "${common[@]}" --seed 0
+    run "torch-$shape" "$T_TORCH" "$PYTHON" scripts/bench/bench_gpu_baseline.py --shape "$cfg" "${common[@]}" --seed 0
   else
     printf '{"run":"torch-%s","rc":0,"skipped":true,"error":"no torch in %s"}\n' "$shape" "$PYTHON" >>"$RESULTS"
   fi
 done
 
-"$PYTHON" scripts/device_table.py render "$RESULTS" --card "$CARD" >"$WORK/table.md"
+"$PYTHON" scripts/gpu/device_table.py render "$RESULTS" --card "$CARD" >"$WORK/table.md"
 if [[ -n ${OUT:-} ]]; then
   mkdir -p "$OUT"
   cp "$RESULTS" "$WORK/table.md" "$OUT/"
