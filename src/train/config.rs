@@ -265,6 +265,12 @@ impl TrainConfig {
         Ok(if self.max_new_tokens > 0 { room.min(self.max_new_tokens) } else { room })
     }
 
+    /// The configuration as the run log records it: paths relative to where the run started
+    /// (when they lie below it), so a committed log names no machine's folders.
+    pub fn as_logged(&self) -> TrainConfig {
+        TrainConfig { model: relative(&self.model), out_dir: relative(&self.out_dir), ..self.clone() }
+    }
+
     /// Linear warm-up from `warmup_start`·lr to lr over `warmup_steps`, then constant.
     pub fn lr_at(&self, step: u64) -> f64 {
         if step >= self.warmup_steps || self.warmup_steps == 0 {
@@ -273,6 +279,12 @@ impl TrainConfig {
         let frac = step as f64 / self.warmup_steps as f64;
         self.lr * (self.warmup_start + (1.0 - self.warmup_start) * frac)
     }
+}
+
+/// `p` relative to the current directory when it lies below it, else `p` itself.
+pub fn relative(p: &std::path::Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    p.strip_prefix(&cwd).map(PathBuf::from).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// A `--set` value is TOML if it parses as one (numbers, booleans, arrays), a string otherwise.

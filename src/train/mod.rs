@@ -259,21 +259,13 @@ fn sampler_sums(rollouts: &[Rollout]) -> Vec<f64> {
 /// The run log's header. Paths are recorded relative to where the run started (when they lie
 /// below it), so a committed log names no machine's folders.
 fn header(cfg: &TrainConfig, models: &Models) -> Result<RunHeader> {
-    let mut cfg = cfg.clone();
-    cfg.model = relative(&cfg.model);
-    cfg.out_dir = relative(&cfg.out_dir);
+    let cfg = cfg.as_logged();
     let config = match serde_json::to_value(&cfg)? {
         serde_json::Value::Object(m) => m.into_iter().collect(),
         _ => Default::default(),
     };
-    let model = relative(std::path::Path::new(&models.name)).display().to_string();
+    let model = config::relative(std::path::Path::new(&models.name)).display().to_string();
     Ok(RunHeader { source: "llm".into(), model, regime: cfg.regime()?, seed: cfg.seed, config })
-}
-
-/// `p` relative to the current directory when it lies below it, else `p` itself.
-fn relative(p: &std::path::Path) -> PathBuf {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    p.strip_prefix(&cwd).map(PathBuf::from).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr: f64, wall: f64) -> StepRecord {

@@ -143,7 +143,7 @@ fn config_changes(log: &Path, cfg: &TrainConfig) -> Result<BTreeMap<String, [ser
         return Ok(BTreeMap::new());
     }
     let old = RunLog::read(log)?.header.map(|h| h.config).unwrap_or_default();
-    let serde_json::Value::Object(new) = serde_json::to_value(cfg)? else { bail!("config is not a table") };
+    let serde_json::Value::Object(new) = serde_json::to_value(cfg.as_logged())? else { bail!("config is not a table") };
     let mut changes = BTreeMap::new();
     // With synthetic_problems = 0 the synthetic problem set is sized by steps: then steps counts.
     let steps_decide_data = cfg.train_data == "synthetic" && cfg.synthetic_problems == 0;
