@@ -3,8 +3,10 @@
 
 use crate::data::Problem;
 use crate::lm::LanguageModel;
-use crate::rollout::{sample, SamplingParams};
-use crate::train::math_task::{encode_problem, response_text, PromptStyle};
+use crate::model::Model;
+use crate::rollout::{sample, Rollout, SamplingParams};
+use crate::train::math_task::{MathTask, PromptStyle};
+use crate::train::Task;
 use crate::verify;
 use anyhow::{bail, Result};
 use serde::Serialize;
@@ -65,58 +67,95 @@ fn canonical(answers: &[Option<String>]) -> Vec<Option<String>> {
         .collect()
 }
 
+/// `sharpen eval`: n samples of every problem with the model, scored by the math task.
 pub fn evaluate(
     lm: &LanguageModel,
     problems: &[Problem],
     s: &EvalSettings,
-    mut on_batch: impl FnMut(usize),
+    on_batch: impl FnMut(usize),
 ) -> Result<EvalResult> {
+    let task = MathTask::new(problems.to_vec(), lm, s.prompt_style)?;
+    if let Some(i) = (0..task.len()).find(|&i| task.prompt(i).len() >= s.max_tokens) {
+        bail!(
+            "problem {}: its prompt has {} tokens, no room for a response under --max-tokens {}",
+            problems[i].id,
+            task.prompt(i).len(),
+            s.max_tokens
+        );
+    }
+    let params = SamplingParams {
+        max_new_tokens: if s.max_new_tokens > 0 { s.max_new_tokens } else { s.max_tokens },
+        max_total_tokens: s.max_tokens,
+        temperature: s.temperature,
+        top_p: s.top_p,
+        seed: s.seed,
+        ..SamplingParams::default()
+    };
+    let ids: Vec<usize> = (0..task.len()).collect();
     let per_call = (s.batch_rows / s.n.max(1)).max(1);
-    let mut per_problem = Vec::with_capacity(problems.len());
-    for (c, chunk) in problems.chunks(per_call).enumerate() {
-        let prompts =
-            chunk.iter().map(|p| encode_problem(lm, &p.problem, s.prompt_style)).collect::<Result<Vec<_>>>()?;
-        if let Some((p, ids)) = chunk.iter().zip(&prompts).find(|(_, ids)| ids.len() >= s.max_tokens) {
-            bail!(
-                "problem {}: its prompt has {} tokens, no room for a response under --max-tokens {}",
-                p.id,
-                ids.len(),
-                s.max_tokens
-            );
-        }
-        let params = SamplingParams {
-            max_new_tokens: if s.max_new_tokens > 0 { s.max_new_tokens } else { s.max_tokens },
-            max_total_tokens: s.max_tokens,
-            temperature: s.temperature,
-            top_p: s.top_p,
-            greedy: false,
-            ignore_eos: false,
-            seed: s.seed,
-            stream_offset: (c * per_call * s.n) as u64,
-            sampler: crate::rollout::Sampler::Auto,
-        };
-        let rollouts = sample(&lm.model, &prompts, s.n, &lm.eos_ids, &params)?;
-        for (i, p) in chunk.iter().enumerate() {
-            let mine: Vec<_> = rollouts.iter().filter(|r| r.prompt_index == i).collect();
-            let mut answers = Vec::new();
-            let mut correct = 0;
-            for r in &mine {
-                let text = response_text(&lm.tokenizer.decode(&r.tokens, true).unwrap_or_default(), s.prompt_style);
-                correct += usize::from(verify::task_reward(&text, &p.gold) > 0.5);
-                answers.push(verify::extract_answer(&text));
-            }
-            let mean_length = mine.iter().map(|r| r.tokens.len() as f64).sum::<f64>() / mine.len().max(1) as f64;
-            per_problem.push(ProblemResult { id: p.id.clone(), gold: p.gold.clone(), correct, answers, mean_length });
+    let samples = sample_and_score(&lm.model, &lm.eos_ids, &task, &ids, s.n, per_call, &params, on_batch)?;
+    let per_problem = problems
+        .iter()
+        .zip(samples)
+        .map(|(p, x)| ProblemResult {
+            id: p.id.clone(),
+            gold: p.gold.clone(),
+            correct: x.correct,
+            mean_length: x.tokens as f64 / s.n.max(1) as f64,
+            answers: x.answers,
+        })
+        .collect();
+    summarize(per_problem, s)
+}
+
+/// The one evaluation loop (`sharpen eval`, validation and the in-run evaluation all use it):
+/// `n` samples of each problem `ids` of `task`, `per_call` problems to a batch, the rows of
+/// successive batches on successive random streams of `params.seed` (so the samples do not
+/// depend on `per_call`'s split beyond the batch), each sample scored and its answer read by the
+/// task. `on_batch` hears how many problems each batch finished.
+#[allow(clippy::too_many_arguments)]
+pub fn sample_and_score(
+    model: &Model,
+    eos_ids: &[u32],
+    task: &dyn Task,
+    ids: &[usize],
+    n: usize,
+    per_call: usize,
+    params: &SamplingParams,
+    mut on_batch: impl FnMut(usize),
+) -> Result<Vec<ProblemSamples>> {
+    let per_call = per_call.max(1);
+    let mut out = Vec::with_capacity(ids.len());
+    for (c, chunk) in ids.chunks(per_call).enumerate() {
+        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| task.prompt(i).to_vec()).collect();
+        let p = SamplingParams { stream_offset: params.stream_offset + (c * per_call * n) as u64, ..params.clone() };
+        let rollouts = sample(model, &prompts, n, eos_ids, &p)?;
+        for (j, &i) in chunk.iter().enumerate() {
+            let mine: Vec<&Rollout> = rollouts.iter().filter(|r| r.prompt_index == j).collect();
+            let rewards: Vec<f64> = mine.iter().map(|r| task.score(i, &r.tokens)).collect();
+            out.push(ProblemSamples {
+                gold: task.gold(i),
+                correct: rewards.iter().filter(|&&r| r > 0.5).count(),
+                reward_sum: rewards.iter().sum(),
+                tokens: mine.iter().map(|r| r.tokens.len()).sum(),
+                answers: mine.iter().map(|r| task.answer(i, &r.tokens)).collect(),
+            });
         }
         on_batch(chunk.len());
     }
-    summarize(per_problem, s)
+    Ok(out)
 }
 
 fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalResult> {
     let samples: Vec<ProblemSamples> = per_problem
         .iter()
-        .map(|p| ProblemSamples { gold: Some(p.gold.clone()), correct: p.correct, answers: p.answers.clone() })
+        .map(|p| ProblemSamples {
+            gold: Some(p.gold.clone()),
+            correct: p.correct,
+            reward_sum: p.correct as f64,
+            tokens: 0,
+            answers: p.answers.clone(),
+        })
         .collect();
     let (pass, maj) = pass_and_maj(&samples, s.n, &s.ks, s.seed)?;
     let m = per_problem.len().max(1) as f64;
@@ -131,12 +170,17 @@ fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalRe
     })
 }
 
-/// What pass@k and maj@k need of one problem's n samples.
+/// What one problem's n samples came to: what pass@k and maj@k need, the summed task reward
+/// (validation's accuracy) and the summed length.
 pub struct ProblemSamples {
     /// The reference answer (None: no answer to vote for, so maj@k is 0).
     pub gold: Option<String>,
-    /// Samples the verifier accepted.
+    /// Samples the task scored above 1/2 (the verifier accepted).
     pub correct: usize,
+    /// Σ of the samples' task rewards.
+    pub reward_sum: f64,
+    /// Σ of the samples' response lengths in tokens.
+    pub tokens: usize,
     /// Each sample's extracted answer.
     pub answers: Vec<Option<String>>,
 }

@@ -169,11 +169,30 @@ pub struct TreeArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["samples", "model"])))]
 pub struct CalibrateArgs {
     /// JSON lines from `sharpen sample --json` (tokens, logprobs, stop), sampled at temperature 1.
     #[arg(long)]
-    pub samples: PathBuf,
-    /// The sampling cap (--max-tokens); default: the longest sample, one more if it ended with EOS.
+    pub samples: Option<PathBuf>,
+    /// Or sample them here from this model (folder, .gguf or hub id) at temperature 1.
+    #[arg(long, requires = "prompts")]
+    pub model: Option<PathBuf>,
+    /// With --model: a JSONL file of prompts (a JSON string or {"prompt": ...} per line).
+    #[arg(long)]
+    pub prompts: Option<PathBuf>,
+    /// With --model: samples per prompt.
+    #[arg(long, default_value_t = 64)]
+    pub n: usize,
+    /// With --model: render each prompt in the model's chat template.
+    #[arg(long)]
+    pub chat: bool,
+    /// With --model: the seed of the samples.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
+    /// The sampling cap (--max-tokens): with --samples, default the longest sample (one more if
+    /// it ended with EOS); with --model, default 512.
     #[arg(long = "max-len")]
     pub max_len: Option<usize>,
     /// The model's vocabulary (bounds the fitted token counts).
@@ -317,35 +336,12 @@ pub fn power(args: &PowerArgs) -> Result<()> {
 /// state-space model and predict π_ref^α's length law and α*.
 pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     use sharpen_toy::regime::PAPER_ALPHAS;
-    use sharpen_toy::statespace::calibrate::{fit, predict, profile, Sample};
-    let text = std::fs::read_to_string(&args.samples).with_context(|| format!("{}", args.samples.display()))?;
-    let mut samples = Vec::new();
-    let mut cap_seen = 0;
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let at = || format!("{} line {}", args.samples.display(), i + 1);
-        let v: serde_json::Value = serde_json::from_str(line).with_context(at)?;
-        let nums = |key: &str| -> Result<Vec<f64>> {
-            v[key]
-                .as_array()
-                .with_context(|| format!("{}: no '{key}' array", at()))?
-                .iter()
-                .map(|x| x.as_f64().with_context(|| format!("{}: '{key}' holds a non-number", at())))
-                .collect()
-        };
-        let (tokens, logprobs) = (nums("tokens")?, nums("logprobs")?);
-        let eos = match v["stop"].as_str() {
-            Some("eos") => true,
-            Some("length") => false,
-            _ => bail!("{}: 'stop' must be \"eos\" or \"length\"", at()),
-        };
-        if logprobs.len() != tokens.len() || (eos && tokens.is_empty()) {
-            bail!("{}: {} tokens but {} log-probs", at(), tokens.len(), logprobs.len());
-        }
-        // With EOS the last token is the EOS itself; the response length leaves it out.
-        let length = tokens.len() - usize::from(eos);
-        cap_seen = cap_seen.max(length + usize::from(eos));
-        samples.push(Sample { length, eos, token_logprobs: logprobs[..length].to_vec() });
-    }
+    use sharpen_toy::statespace::calibrate::{fit, predict, profile};
+    let (samples, cap_seen) = match (&args.samples, &args.model) {
+        (Some(path), _) => samples_from_file(path)?,
+        (None, Some(model)) => samples_from_model(model, args)?,
+        (None, None) => bail!("give --samples FILE or --model M --prompts FILE"),
+    };
     let max_len = args.max_len.unwrap_or(cap_seen);
     let alphas = if args.alphas.is_empty() { PAPER_ALPHAS.to_vec() } else { args.alphas.clone() };
     let p = profile(&samples, max_len, args.min_count)?;
@@ -378,6 +374,71 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<()> {
     );
     out += "caveat: the fit matches the Shannon entropy per position; π^α weighs Σp^α (a Rényi entropy), and the state is the position only.\n";
     emit(&out)
+}
+
+/// Samples of `sharpen sample --json` lines, and the longest response seen (EOS counted).
+fn samples_from_file(path: &std::path::Path) -> Result<(Vec<sharpen_toy::statespace::calibrate::Sample>, usize)> {
+    use sharpen_toy::statespace::calibrate::Sample;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut samples = Vec::new();
+    let mut cap_seen = 0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let at = || format!("{} line {}", path.display(), i + 1);
+        let v: serde_json::Value = serde_json::from_str(line).with_context(at)?;
+        let nums = |key: &str| -> Result<Vec<f64>> {
+            v[key]
+                .as_array()
+                .with_context(|| format!("{}: no '{key}' array", at()))?
+                .iter()
+                .map(|x| x.as_f64().with_context(|| format!("{}: '{key}' holds a non-number", at())))
+                .collect()
+        };
+        let (tokens, logprobs) = (nums("tokens")?, nums("logprobs")?);
+        let eos = match v["stop"].as_str() {
+            Some("eos") => true,
+            Some("length") => false,
+            _ => bail!("{}: 'stop' must be \"eos\" or \"length\"", at()),
+        };
+        if logprobs.len() != tokens.len() || (eos && tokens.is_empty()) {
+            bail!("{}: {} tokens but {} log-probs", at(), tokens.len(), logprobs.len());
+        }
+        // With EOS the last token is the EOS itself; the response length leaves it out.
+        let length = tokens.len() - usize::from(eos);
+        cap_seen = cap_seen.max(length + usize::from(eos));
+        samples.push(Sample { length, eos, token_logprobs: logprobs[..length].to_vec() });
+    }
+    Ok((samples, cap_seen))
+}
+
+/// `n` samples per prompt from a real model at temperature 1, as calibration samples; the cap is
+/// `--max-len` (512 by default).
+fn samples_from_model(
+    model: &std::path::Path,
+    args: &CalibrateArgs,
+) -> Result<(Vec<sharpen_toy::statespace::calibrate::Sample>, usize)> {
+    use sharpen::rollout::{sample, SamplingParams, StopReason};
+    use sharpen_toy::statespace::calibrate::Sample;
+    let prompts_file = args.prompts.as_deref().context("--model needs --prompts FILE")?;
+    let cap = args.max_len.unwrap_or(512);
+    if args.n == 0 || cap == 0 {
+        bail!("--n and --max-len must be >= 1");
+    }
+    let (device, dtype) = args.device.resolve("auto")?;
+    let opts = sharpen::model::LoadOptions { dtype, device, trainable: false };
+    let lm = sharpen::lm::LanguageModel::open(model, &opts).with_context(|| format!("loading {}", model.display()))?;
+    let texts = super::sample::read_prompts(prompts_file)?;
+    let ids = texts.iter().map(|p| lm.encode_prompt(p, args.chat)).collect::<Result<Vec<_>, _>>()?;
+    // One batch, as `sharpen sample --prompts FILE --n N --batch-size (prompts × N)` draws it.
+    let params = SamplingParams { max_new_tokens: cap, seed: args.seed, ..SamplingParams::default() };
+    let samples = sample(&lm.model, &ids, args.n, &lm.eos_ids, &params)?
+        .into_iter()
+        .map(|r| {
+            let eos = r.stop == StopReason::Eos;
+            let length = r.tokens.len() - usize::from(eos);
+            Sample { length, eos, token_logprobs: r.logprobs[..length].iter().map(|&x| f64::from(x)).collect() }
+        })
+        .collect();
+    Ok((samples, cap))
 }
 
 /// Write to stdout; a reader that goes away early (`| head`) is not an error.

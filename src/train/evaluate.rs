@@ -5,8 +5,9 @@
 
 use super::config::TrainConfig;
 use super::{step_seed, Task};
+use crate::eval::{pass_and_maj, sample_and_score};
 use crate::model::Model;
-use crate::rollout::{self, Rollout, Sampler, SamplingParams};
+use crate::rollout::{Sampler, SamplingParams};
 use anyhow::Result;
 use sharpen_analysis::runlog::{EvalRecord, ValRecord};
 
@@ -68,19 +69,12 @@ pub fn validate_record(
 /// successive validations differ only by the policy. EOS is ignored when training ignores it:
 /// the authors' validation shares the training generation settings.
 pub fn validate(policy: &Model, eos_ids: &[u32], val: &dyn Task, cfg: &TrainConfig) -> Result<f64> {
-    let n = val_count(cfg, val);
-    let ids: Vec<usize> = (0..n).collect();
-    let (mut total, mut count) = (0.0, 0usize);
-    for (c, chunk) in ids.chunks(cfg.prompts_per_step.max(1)).enumerate() {
-        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
-        let offset = c * cfg.prompts_per_step * cfg.val_samples.max(1);
-        let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 2), offset, cfg.ignore_eos);
-        for r in rollout::sample(policy, &prompts, cfg.val_samples.max(1), eos_ids, &params)? {
-            total += val.score(chunk[r.prompt_index], &r.tokens);
-            count += 1;
-        }
-    }
-    Ok(if count == 0 { 0.0 } else { total / count as f64 })
+    let ids: Vec<usize> = (0..val_count(cfg, val)).collect();
+    let n = cfg.val_samples.max(1);
+    let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 2), 0, cfg.ignore_eos);
+    let out = sample_and_score(policy, eos_ids, val, &ids, n, cfg.prompts_per_step, &params, |_| {})?;
+    let count = out.len() * n;
+    Ok(if count == 0 { 0.0 } else { out.iter().map(|p| p.reward_sum).sum::<f64>() / count as f64 })
 }
 
 /// pass@k, maj@k and mean length of the policy after `done` steps on the validation problems,
@@ -95,24 +89,12 @@ pub fn pass_at_k(
 ) -> Result<EvalRecord> {
     let n = cfg.eval_samples;
     let count = val_count(cfg, val);
-    let per_call = (cfg.prompts_per_step * cfg.samples_per_prompt / n).max(1);
     let ids: Vec<usize> = (0..count).collect();
-    let (mut problems, mut tokens) = (Vec::with_capacity(count), 0usize);
-    for (c, chunk) in ids.chunks(per_call).enumerate() {
-        let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| val.prompt(i).to_vec()).collect();
-        let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 3), c * per_call * n, false);
-        let out = rollout::sample(policy, &prompts, n, eos_ids, &params)?;
-        for (j, &i) in chunk.iter().enumerate() {
-            let mine: Vec<&Rollout> = out.iter().filter(|r| r.prompt_index == j).collect();
-            tokens += mine.iter().map(|r| r.tokens.len()).sum::<usize>();
-            problems.push(crate::eval::ProblemSamples {
-                gold: val.gold(i),
-                correct: mine.iter().filter(|r| val.score(i, &r.tokens) > 0.5).count(),
-                answers: mine.iter().map(|r| val.answer(i, &r.tokens)).collect(),
-            });
-        }
-    }
-    let (pass_at_k, maj_at_k) = crate::eval::pass_and_maj(&problems, n, &cfg.eval_ks, cfg.seed)?;
+    let per_call = cfg.prompts_per_step * cfg.samples_per_prompt / n;
+    let params = sampling(cfg, step_seed(cfg.seed, u64::MAX / 3), 0, false);
+    let problems = sample_and_score(policy, eos_ids, val, &ids, n, per_call, &params, |_| {})?;
+    let tokens: usize = problems.iter().map(|p| p.tokens).sum();
+    let (pass_at_k, maj_at_k) = pass_and_maj(&problems, n, &cfg.eval_ks, cfg.seed)?;
     Ok(EvalRecord {
         step: done,
         dataset: cfg.val_data.clone(),

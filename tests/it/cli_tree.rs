@@ -238,3 +238,45 @@ fn calibrate_reads_samples_and_predicts_alpha_star() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `sharpen toy calibrate --model`: the samples come from a real model (the tiny fixture), and
+/// the fit is the one `--samples` gives on the same samples written by `sharpen sample --json`.
+#[test]
+fn calibrate_samples_a_model_itself() {
+    let dir = std::env::temp_dir().join(format!("sharpen-calibrate-model-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prompts = dir.join("prompts.jsonl");
+    std::fs::write(&prompts, "\"a b c\"\n{\"prompt\": \"d e\"}\n").unwrap();
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama");
+    let (m, p) = (model.to_str().unwrap(), prompts.to_str().unwrap());
+    let common = ["--max-len", "8", "--vocab", "64", "--min-count", "5", "--json"];
+    let direct =
+        json(&[&["toy", "calibrate", "--model", m, "--prompts", p, "--n", "20", "--seed", "3"][..], &common].concat());
+    assert_eq!(direct["samples"], 40);
+    // The same samples through a file, as `sharpen sample --json` writes them (one batch).
+    let o = sharpen(&[
+        "sample",
+        "--model",
+        m,
+        "--prompts",
+        p,
+        "--n",
+        "20",
+        "--batch-size",
+        "40",
+        "--max-tokens",
+        "8",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = String::from_utf8_lossy(&o.stdout).to_string();
+    let file = dir.join("samples.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let via_file = json(&[&["toy", "calibrate", "--samples", file.to_str().unwrap()][..], &common].concat());
+    assert_eq!(direct, via_file);
+    let bad = sharpen(&["toy", "calibrate", "--model", m]);
+    assert_eq!(bad.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
