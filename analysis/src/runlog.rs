@@ -214,10 +214,8 @@ pub fn truncate(path: &Path, keep: impl Fn(&Record) -> bool) -> Result<Option<us
             out.push('\n');
         }
     }
-    let tmp = path.with_extension("jsonl.tmp");
-    let io = |source| RunLogError::Io { path: tmp.display().to_string(), source };
-    std::fs::write(&tmp, out).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|source| RunLogError::Io { path: path.display().to_string(), source })?;
+    crate::atomic::write(path, out.as_bytes())
+        .map_err(|source| RunLogError::Io { path: path.display().to_string(), source })?;
     Ok(torn)
 }
 

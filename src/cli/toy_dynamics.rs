@@ -259,7 +259,6 @@ fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig,
     let eos = if a.ignore_eos { "-ignore-eos" } else { "" };
     let name = format!("{}-{}{eos}-seed{:03}.jsonl", slug(scenario), slug(&a.regime), run.seed_index);
     let path = dir.join(&name);
-    let tmp = dir.join(format!(".{name}.tmp"));
     let mut config: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     config.insert("trainer".into(), serde_json::to_value(cfg)?);
     config.insert("base_seed".into(), json!(cfg.base_seed));
@@ -268,8 +267,8 @@ fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig,
     config.insert("val_accuracy".into(), json!("exact E_π[r] of the policy that sampled the step"));
     let header =
         RunHeader { source: "toy".into(), model: scenario.into(), regime, seed: run.seed_index as u64, config };
-    let write = || -> std::io::Result<()> {
-        let mut w = RunLogWriter::open(&tmp, false)?;
+    let write = |tmp: &Path| -> std::io::Result<()> {
+        let mut w = RunLogWriter::open(tmp, false)?;
         w.write(&Record::Run(header))?;
         for s in &run.steps {
             w.write(&Record::Step(StepRecord {
@@ -298,8 +297,7 @@ fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig,
         }
         Ok(())
     };
-    write().with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    sharpen_analysis::atomic::write_with(&path, write).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 

@@ -32,21 +32,8 @@ pub fn write_hf_folder(parts: &GgufParts, out: &Path, force: bool) -> Result<()>
     let tag = format!(".{}.{}", name.to_string_lossy(), std::process::id());
     let tmp = parent.join(format!("{tag}.tmp"));
     remove_leftovers(&parent, &name.to_string_lossy());
-    std::fs::create_dir(&tmp).map_err(|e| io(&tmp, e))?;
-    let written = write_files(parts, &tmp);
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if out.exists() {
-        let old = parent.join(format!("{tag}.old"));
-        std::fs::rename(out, &old).map_err(|e| io(out, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| io(out, e))?;
-        std::fs::remove_dir_all(&old).map_err(|e| io(&old, e))?;
-    } else {
-        std::fs::rename(&tmp, out).map_err(|e| io(out, e))?;
-    }
-    Ok(())
+    sharpen_analysis::atomic::replace_dir(out, &tmp, |tmp| write_files(parts, tmp).map_err(std::io::Error::other))
+        .map_err(|e| write_err(out, &e.to_string()))
 }
 
 /// Remove `.NAME.PID.tmp` folders of conversions that were killed (their process is gone).

@@ -37,21 +37,9 @@ pub fn save(
 ) -> Result<()> {
     let final_dir = dir(out_dir, name);
     let tmp = out_dir.join(format!(".{name}.tmp"));
-    let old = out_dir.join(format!(".{name}.old"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let written = write_files(&tmp, model, opt, state, extra);
-    if written.is_err() {
-        // A full disk must not leave half a checkpoint behind.
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    written.with_context(|| format!("writing checkpoint {}", final_dir.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
-    if final_dir.exists() {
-        std::fs::rename(&final_dir, &old)?;
-    }
-    std::fs::rename(&tmp, &final_dir)?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
+    // A full disk leaves no half checkpoint behind; a crash between the renames leaves `.NAME.old`.
+    sharpen_analysis::atomic::replace_dir(&final_dir, &tmp, |tmp| write_files(tmp, model, opt, state, extra))
+        .with_context(|| format!("writing checkpoint {}", final_dir.display()))
 }
 
 fn write_files(tmp: &Path, model: &Model, opt: &AdamW, state: &TrainerState, extra: &[PathBuf]) -> Result<()> {

@@ -35,6 +35,13 @@ pub enum RenderError {
     Io { path: String, source: std::io::Error },
 }
 
+/// An I/O error of a temporary file; the caller names the file it was for.
+impl From<std::io::Error> for RenderError {
+    fn from(source: std::io::Error) -> Self {
+        RenderError::Io { path: String::new(), source }
+    }
+}
+
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -84,17 +91,15 @@ pub fn write_images(fig: &Figure, dir: &Path) -> Result<(), RenderError> {
     crate::atomic::write(&svg_path, svg.as_bytes())
         .map_err(|source| RenderError::Io { path: svg_path.display().to_string(), source })?;
 
-    // The bitmap backend picks its encoder from the extension: draw to a temporary .png, rename.
+    // The bitmap backend picks its encoder from the extension: the temporary file keeps ".png".
     let png_path = dir.join(format!("{}.png", fig.name));
-    let tmp = dir.join(format!(".{}.tmp-{}.png", fig.name, std::process::id()));
-    let io = |source| RenderError::Io { path: png_path.display().to_string(), source };
-    {
-        let root = BitMapBackend::new(&tmp, dims).into_drawing_area();
-        draw(root, fig)?;
-    }
-    std::fs::rename(&tmp, &png_path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
+    crate::atomic::write_with(&png_path, |tmp| {
+        let root = BitMapBackend::new(tmp, dims).into_drawing_area();
+        draw(root, fig)
+    })
+    .map_err(|e| match e {
+        RenderError::Io { source, .. } => RenderError::Io { path: png_path.display().to_string(), source },
+        other => other,
     })
 }
 
