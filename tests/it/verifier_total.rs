@@ -1,75 +1,10 @@
-//! The verifier is total: no panic and bounded work on arbitrary and adversarial input.
+//! The adapter over sharpen-verify (`sharpen::verify`) is total: no panic and bounded work on
+//! arbitrary and adversarial input. LaTeX-shaped random input is the verify crate's own test.
 //! (Math-Verify's comparison is not symmetric and an extracted answer need not equal itself, e.g.
 //! `x^2 + c`; the properties asserting those of the earlier verifier are gone.)
 
 use proptest::prelude::*;
 use sharpen::verify::{extract_answer, gold_answer, is_correct, is_equiv, task_reward};
-
-/// Strings built from the characters the verifier treats specially, so that the generator
-/// reaches deep into the parsers (braces, commands, separators, digits, non-ASCII).
-fn latexish() -> impl Strategy<Value = String> {
-    let atoms = prop::sample::select(vec![
-        "\\boxed{",
-        "\\fbox{",
-        "{",
-        "}",
-        "\\{",
-        "\\}",
-        "(",
-        ")",
-        "[",
-        "]",
-        "\\frac",
-        "\\dfrac",
-        "\\sqrt",
-        "\\sqrt[",
-        "\\pi",
-        "\\text{",
-        "\\left",
-        "\\right",
-        "\\cup",
-        "\\in",
-        "^",
-        "_",
-        "=",
-        ",",
-        ".",
-        "-",
-        "+",
-        "/",
-        "\\%",
-        "%",
-        "$",
-        "####",
-        "answer is",
-        "1",
-        "0",
-        "9",
-        "12",
-        "000",
-        "e",
-        "x",
-        " ",
-        "\\",
-        "\\!",
-        "\\,",
-        "\\\\",
-        "^\\circ",
-        "cm",
-        "units",
-        "π",
-        "√",
-        "−",
-        "é",
-        "∞",
-        "\n",
-        "e99999",
-        "\\times",
-        "10^{",
-        "2^{",
-    ]);
-    prop::collection::vec(atoms, 0..60).prop_map(|v| v.concat())
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -82,14 +17,6 @@ proptest! {
         let _ = is_correct(&a, &b);
         let r = task_reward(&a, &b);
         prop_assert!(r == 0.0 || r == 1.0);
-    }
-
-    #[test]
-    fn never_panics_on_latex_like_strings(a in latexish(), b in latexish()) {
-        let r = task_reward(&a, &b);
-        prop_assert!(r == 0.0 || r == 1.0);
-        let _ = is_equiv(&a, &b);
-        let _ = is_correct(&a, &b);
     }
 
     #[test]
