@@ -6,6 +6,7 @@
 //! - qwen3: RMSNorm on every query and key head (`q_norm`, `k_norm`) and an explicit `head_dim`.
 
 use super::error::{ModelError, Result};
+use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,69 +63,95 @@ pub struct ModelConfig {
     pub eos_token_ids: Vec<u32>,
 }
 
-fn get_usize(v: &Value, key: &str) -> Result<Option<usize>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(x) => x
-            .as_u64()
-            .map(|n| Some(n as usize))
-            .ok_or_else(|| ModelError::config(format!("{key} must be a non-negative integer, got {x}"))),
-    }
+/// config.json as Hugging Face writes it: the fields our decoder reads, under their own names.
+/// Fields transformers may omit are options with the defaults transformers uses.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HfConfig {
+    pub model_type: String,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub intermediate_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub num_key_value_heads: Option<usize>,
+    pub head_dim: Option<usize>,
+    pub hidden_act: Option<String>,
+    pub rms_norm_eps: Option<f64>,
+    pub rope_theta: Option<f64>,
+    /// Older configs: `rope_scaling`; transformers >= 5 writes `rope_parameters` (with rope_theta).
+    pub rope_scaling: Option<RopeParams>,
+    pub rope_parameters: Option<RopeParams>,
+    pub attention_bias: Option<bool>,
+    pub mlp_bias: Option<bool>,
+    pub tie_word_embeddings: Option<bool>,
+    pub use_sliding_window: Option<bool>,
+    pub max_position_embeddings: Option<usize>,
+    pub bos_token_id: Option<u32>,
+    pub eos_token_id: Option<TokenIds>,
 }
 
-fn need_usize(v: &Value, key: &str) -> Result<usize> {
-    get_usize(v, key)?.ok_or_else(|| ModelError::config(format!("missing key {key}")))
-}
-
-fn get_f64(v: &Value, key: &str) -> Result<Option<f64>> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(x) => x.as_f64().map(Some).ok_or_else(|| ModelError::config(format!("{key} must be a number, got {x}"))),
-    }
-}
-
-fn get_bool(v: &Value, key: &str, default: bool) -> Result<bool> {
-    match v.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(x) => x.as_bool().ok_or_else(|| ModelError::config(format!("{key} must be a boolean, got {x}"))),
-    }
+/// `rope_scaling` / `rope_parameters`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RopeParams {
+    pub rope_type: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub rope_theta: Option<f64>,
+    pub factor: Option<f64>,
+    pub low_freq_factor: Option<f64>,
+    pub high_freq_factor: Option<f64>,
+    pub original_max_position_embeddings: Option<f64>,
 }
 
 /// Token ids given as one integer or a list of integers (`eos_token_id`).
-pub fn token_ids(v: Option<&Value>) -> Result<Vec<u32>> {
-    match v {
-        None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Number(n)) => {
-            n.as_u64().map(|x| vec![x as u32]).ok_or_else(|| ModelError::config(format!("bad token id {n}")))
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TokenIds {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl TokenIds {
+    pub fn to_vec(&self) -> Vec<u32> {
+        match self {
+            TokenIds::One(x) => vec![*x],
+            TokenIds::Many(v) => v.clone(),
         }
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|x| x.as_u64().map(|n| n as u32).ok_or_else(|| ModelError::config(format!("bad token id {x}"))))
-            .collect(),
-        Some(x) => Err(ModelError::config(format!("token id must be an int or a list, got {x}"))),
     }
 }
 
-fn rope_scaling(v: &Value) -> Result<RopeScaling> {
-    // Older configs: `rope_scaling`; transformers >= 5 writes `rope_parameters`.
-    let s = match v.get("rope_scaling").filter(|s| !s.is_null()).or_else(|| v.get("rope_parameters")) {
-        None | Some(Value::Null) => return Ok(RopeScaling::None),
-        Some(s) => s,
-    };
-    let kind = s.get("rope_type").or_else(|| s.get("type")).and_then(Value::as_str).unwrap_or("default");
-    match kind {
-        "default" => Ok(RopeScaling::None),
-        "llama3" => {
-            let need = |k: &str| get_f64(s, k)?.ok_or_else(|| ModelError::config(format!("rope_scaling: missing {k}")));
-            Ok(RopeScaling::Llama3 {
-                factor: need("factor")?,
-                low_freq_factor: need("low_freq_factor")?,
-                high_freq_factor: need("high_freq_factor")?,
-                original_max_position_embeddings: need("original_max_position_embeddings")?,
-            })
-        }
-        other => {
-            Err(ModelError::config(format!("unsupported rope scaling type {other:?} (supported: default, llama3)")))
+/// Token ids of a JSON value that may hold one id, a list, or nothing (generation_config.json's
+/// and config.json's `eos_token_id`).
+pub fn token_ids(v: Option<&Value>) -> Result<Vec<u32>> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(x) => serde_json::from_value::<TokenIds>(x.clone())
+            .map(|t| t.to_vec())
+            .map_err(|_| ModelError::config(format!("token id must be an int or a list of ints, got {x}"))),
+    }
+}
+
+impl RopeParams {
+    fn scaling(&self) -> Result<RopeScaling> {
+        let kind = self.rope_type.as_deref().or(self.kind.as_deref()).unwrap_or("default");
+        match kind {
+            "default" => Ok(RopeScaling::None),
+            "llama3" => {
+                let need =
+                    |x: Option<f64>, k: &str| x.ok_or_else(|| ModelError::config(format!("rope_scaling: missing {k}")));
+                Ok(RopeScaling::Llama3 {
+                    factor: need(self.factor, "factor")?,
+                    low_freq_factor: need(self.low_freq_factor, "low_freq_factor")?,
+                    high_freq_factor: need(self.high_freq_factor, "high_freq_factor")?,
+                    original_max_position_embeddings: need(
+                        self.original_max_position_embeddings,
+                        "original_max_position_embeddings",
+                    )?,
+                })
+            }
+            other => {
+                Err(ModelError::config(format!("unsupported rope scaling type {other:?} (supported: default, llama3)")))
+            }
         }
     }
 }
@@ -140,62 +167,68 @@ impl ModelConfig {
             "qwen3" => Arch::Qwen3,
             other => return Err(ModelError::UnknownArchitecture(other.to_string())),
         };
-        let act = v.get("hidden_act").and_then(Value::as_str).unwrap_or("silu");
+        let hf: HfConfig = serde_json::from_value(v.clone()).map_err(|e| ModelError::config(e.to_string()))?;
+        ModelConfig::from_hf(arch, &hf)
+    }
+
+    /// Our decoder's view of an HF config: the family's switches, the defaults, and the checks
+    /// that refuse a config that would load but compute garbage, before any weight is read.
+    pub fn from_hf(arch: Arch, c: &HfConfig) -> Result<Self> {
+        let act = c.hidden_act.as_deref().unwrap_or("silu");
         if act != "silu" {
             return Err(ModelError::config(format!("unsupported hidden_act {act:?} (supported: silu)")));
         }
-        if get_bool(v, "use_sliding_window", false)? {
+        if c.use_sliding_window == Some(true) {
             return Err(ModelError::config("use_sliding_window = true is not supported"));
         }
-        let hidden_size = need_usize(v, "hidden_size")?;
-        let num_heads = need_usize(v, "num_attention_heads")?;
-        let num_kv_heads = get_usize(v, "num_key_value_heads")?.unwrap_or(num_heads);
+        let num_heads = c.num_attention_heads;
+        let num_kv_heads = c.num_key_value_heads.unwrap_or(num_heads);
         if num_heads == 0 || num_kv_heads == 0 || num_heads % num_kv_heads != 0 {
             return Err(ModelError::config(format!(
                 "num_attention_heads ({num_heads}) must be a positive multiple of num_key_value_heads ({num_kv_heads})"
             )));
         }
-        let head_dim = get_usize(v, "head_dim")?.unwrap_or(hidden_size / num_heads);
+        let head_dim = c.head_dim.unwrap_or(c.hidden_size / num_heads);
         if head_dim == 0 || head_dim % 2 != 0 {
             return Err(ModelError::config(format!("head_dim must be even and positive, got {head_dim}")));
         }
-        let rope_theta = get_f64(v, "rope_theta")?
-            .or(v.get("rope_parameters").map(|p| get_f64(p, "rope_theta")).transpose()?.flatten())
-            .unwrap_or(10000.0);
-        // A config that would load but compute garbage (NaN log-probs) is refused here, before
-        // any weight is read.
+        let rope_theta = c.rope_theta.or(c.rope_parameters.as_ref().and_then(|p| p.rope_theta)).unwrap_or(10000.0);
         if !(rope_theta.is_finite() && rope_theta > 0.0) {
             return Err(ModelError::config(format!("rope_theta must be a positive number, got {rope_theta}")));
         }
-        let rms_norm_eps = get_f64(v, "rms_norm_eps")?.unwrap_or(1e-6);
+        let rms_norm_eps = c.rms_norm_eps.unwrap_or(1e-6);
         if !(rms_norm_eps.is_finite() && rms_norm_eps > 0.0) {
             return Err(ModelError::config(format!("rms_norm_eps must be a positive number, got {rms_norm_eps}")));
         }
-        let attention_bias = get_bool(v, "attention_bias", false)?;
+        let rope_scaling = match c.rope_scaling.as_ref().or(c.rope_parameters.as_ref()) {
+            Some(p) => p.scaling()?,
+            None => RopeScaling::None,
+        };
+        let attention_bias = c.attention_bias.unwrap_or(false);
         let (qkv_bias, o_bias) = match arch {
             Arch::Qwen2 => (true, false),
             Arch::Llama | Arch::Qwen3 => (attention_bias, attention_bias),
         };
         Ok(ModelConfig {
             arch,
-            vocab_size: need_usize(v, "vocab_size")?,
-            hidden_size,
-            intermediate_size: need_usize(v, "intermediate_size")?,
-            num_layers: need_usize(v, "num_hidden_layers")?,
+            vocab_size: c.vocab_size,
+            hidden_size: c.hidden_size,
+            intermediate_size: c.intermediate_size,
+            num_layers: c.num_hidden_layers,
             num_heads,
             num_kv_heads,
             head_dim,
             rms_norm_eps,
             rope_theta,
-            rope_scaling: rope_scaling(v)?,
+            rope_scaling,
             qkv_bias,
             o_bias,
-            mlp_bias: get_bool(v, "mlp_bias", false)?,
+            mlp_bias: c.mlp_bias.unwrap_or(false),
             qk_norm: arch == Arch::Qwen3,
-            tie_word_embeddings: get_bool(v, "tie_word_embeddings", false)?,
-            max_position_embeddings: get_usize(v, "max_position_embeddings")?.unwrap_or(4096),
-            bos_token_id: get_usize(v, "bos_token_id")?.map(|x| x as u32),
-            eos_token_ids: token_ids(v.get("eos_token_id"))?,
+            tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
+            max_position_embeddings: c.max_position_embeddings.unwrap_or(4096),
+            bos_token_id: c.bos_token_id,
+            eos_token_ids: c.eos_token_id.as_ref().map(TokenIds::to_vec).unwrap_or_default(),
         })
     }
 }
