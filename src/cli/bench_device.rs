@@ -69,7 +69,13 @@ fn grad_batch(ids: &[u32], device: &Device) -> Result<(Tensor, Vec<usize>, Vec<f
 
 fn gradient(m: &Model, ids: &Tensor, pads: &[usize], w: &[f32]) -> Result<Vec<(String, Tensor)>> {
     let mut g = Grads::new();
-    m.weighted_logprob_backward(ids, pads, w, BackwardOptions { checkpoint_every: 1, head_chunk: 5 }, &mut g)?;
+    m.weighted_logprob_backward(
+        ids,
+        pads,
+        w,
+        BackwardOptions { checkpoint_every: 1, head_chunk: 5, ..BackwardOptions::default() },
+        &mut g,
+    )?;
     m.named_vars()
         .iter()
         .map(|(n, v)| {

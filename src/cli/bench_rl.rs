@@ -64,6 +64,10 @@ pub struct BenchRlArgs {
     /// kernels with attached backwards, side by side after the first (cold) step.
     #[arg(long)]
     pub compare_composed: bool,
+    /// Run the step's backward on candle's composed differentiable ops instead of the fused
+    /// kernels (for a device where a fused kernel misbehaves).
+    #[arg(long)]
+    pub composed_ops: bool,
     /// Also time the phases of one micro-batch's backward (forward, head, layers, embedding).
     #[arg(long)]
     pub profile: bool,
@@ -119,10 +123,15 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     let task: Vec<f64> = rollouts.iter().map(|_| f64::from(u8::from(rng.gen_bool(0.5)))).collect();
     let zeros = vec![0.0; rollouts.len()];
     let batch = score_groups(rollouts, &task, &zeros, &zeros, &Regime::task_reward(), a.group);
-    let opts = BackwardOptions { checkpoint_every: a.activation_checkpoint, head_chunk: a.head_chunk };
+    let opts = BackwardOptions {
+        checkpoint_every: a.activation_checkpoint,
+        head_chunk: a.head_chunk,
+        composed_ops: a.composed_ops,
+        profile: false,
+    };
 
     // One RLOO step's backward and AdamW update, timed to completion on the device.
-    let mut rl_step = |mb: usize| -> Result<(f64, f64, f64)> {
+    let mut rl_step = |mb: usize, opts: BackwardOptions| -> Result<(f64, f64, f64)> {
         let t = Instant::now();
         let (grads, _) = policy_gradient(&policy, &prompts, &batch, mb, opts)?;
         let norm = grad_norm(&grads, opt.params())?;
@@ -133,7 +142,7 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
         Ok((t.elapsed().as_secs_f64(), t_opt.elapsed().as_secs_f64(), norm))
     };
     // A failed step (say, out of memory) still reports the rollout it measured.
-    let (step_s, optimizer_s, norm, step_error) = match rl_step(a.micro_batch) {
+    let (step_s, optimizer_s, norm, step_error) = match rl_step(a.micro_batch, opts) {
         Ok((s, o, n)) => (Some(s), Some(o), Some(n), None),
         Err(e) => (None, None, None, Some(format!("{e:#}"))),
     };
@@ -146,14 +155,12 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
     }
     let mut extras = || -> Result<()> {
         for &mb in &a.also_micro_batch {
-            by_mb.insert(mb.to_string(), json!(rl_step(mb)?.0));
+            by_mb.insert(mb.to_string(), json!(rl_step(mb, opts)?.0));
         }
         if a.compare_composed {
             // The composed ops, then the fused ones again.
             for composed in [true, false] {
-                sharpen::model::use_composed_ops(composed);
-                let s = rl_step(a.micro_batch);
-                sharpen::model::use_composed_ops(false);
+                let s = rl_step(a.micro_batch, BackwardOptions { composed_ops: composed, ..opts });
                 versus_composed.insert(if composed { "composed" } else { "fused" }.into(), json!(s?.0));
             }
         }
@@ -161,11 +168,9 @@ pub fn run(a: &BenchRlArgs) -> Result<()> {
             // Where a backward's time goes: one more micro-batch, each phase timed to completion.
             let mb = a.micro_batch.max(1);
             if let Some(chunk) = batch.chunks(mb).find(|c| c.iter().any(|s| s.advantage != 0.0)) {
-                profile::enable(true);
-                let r = policy_gradient(&policy, &prompts, chunk, mb, opts);
-                profile::enable(false);
-                r?;
-                for (p, s) in profile::seconds() {
+                let (grads, _) =
+                    policy_gradient(&policy, &prompts, chunk, mb, BackwardOptions { profile: true, ..opts })?;
+                for (p, s) in profile::PHASES.iter().zip(grads.phase_seconds) {
                     phases.insert(p.to_string(), json!(s));
                 }
             }

@@ -73,10 +73,10 @@ impl Attention {
         };
         let probs = match path {
             Path::Infer => candle_nn::ops::softmax_last_dim(&scores)?,
-            Path::Train => {
+            Path::Train { composed } => {
                 // Softmax in f32 as the reference does, whatever the compute dtype.
                 let dt = scores.dtype();
-                super::fused::softmax(&scores.to_dtype(DType::F32)?)?.to_dtype(dt)?
+                super::fused::softmax(&scores.to_dtype(DType::F32)?, composed)?.to_dtype(dt)?
             }
         };
         let out = probs.reshape((b, kvh, rep * t, l))?.matmul(&v)?;

@@ -29,11 +29,16 @@ pub struct BackwardOptions {
     pub checkpoint_every: usize,
     /// Head rows (tokens) whose logits exist at one time.
     pub head_chunk: usize,
+    /// candle's composed differentiable ops instead of the fused kernels on the training path
+    /// (the reference, and a way around a device where a fused kernel misbehaves).
+    pub composed_ops: bool,
+    /// Time each phase (waiting for the device) into `Grads::phase_seconds`.
+    pub profile: bool,
 }
 
 impl Default for BackwardOptions {
     fn default() -> Self {
-        BackwardOptions { checkpoint_every: 1, head_chunk: 1024 }
+        BackwardOptions { checkpoint_every: 1, head_chunk: 1024, composed_ops: false, profile: false }
     }
 }
 
@@ -111,7 +116,8 @@ impl Model {
         let ctx = self.context(ids, left_pad, 0)?;
         let segs = self.segments(opts.checkpoint_every);
         let dev = ids.device();
-        let mut clock = Clock::start();
+        let mut clock = Clock::start(opts.profile);
+        let train = Path::Train { composed: opts.composed_ops };
 
         // 1. Forward, keeping the input of every segment; the last one keeps its graph.
         let mut inputs = vec![self.embed_ids(ids)?.detach()];
@@ -120,12 +126,12 @@ impl Model {
             inputs.push(x.detach());
         }
         let last_in = Var::from_tensor(inputs.last().expect("non-empty"))?;
-        let last_out = self.run_segment(segs[segs.len() - 1], last_in.as_tensor(), &ctx, Path::Train)?;
-        clock.lap(Phase::Forward, dev)?;
+        let last_out = self.run_segment(segs[segs.len() - 1], last_in.as_tensor(), &ctx, train)?;
+        clock.lap(Phase::Forward, dev, &mut grads.phase_seconds)?;
 
         // 2. The head, chunk by chunk, on the weighted rows only.
-        let (total, g_hidden) = self.head_backward(&last_out.detach(), &rows, opts.head_chunk, grads)?;
-        clock.lap(Phase::Head, dev)?;
+        let (total, g_hidden) = self.head_backward(&last_out.detach(), &rows, opts.head_chunk, train, grads)?;
+        clock.lap(Phase::Head, dev, &mut grads.phase_seconds)?;
         let Some(mut g) = g_hidden else { return Ok(total) };
 
         // 3. Segments from last to first: feed g = ∂loss/∂output, get ∂loss/∂input.
@@ -135,7 +141,7 @@ impl Model {
                 Some(pair) => pair,
                 None => {
                     let x_in = Var::from_tensor(&inputs[i])?;
-                    let y = self.run_segment(seg, x_in.as_tensor(), &ctx, Path::Train)?;
+                    let y = self.run_segment(seg, x_in.as_tensor(), &ctx, train)?;
                     (x_in, y)
                 }
             };
@@ -146,14 +152,14 @@ impl Model {
             })?;
         }
 
-        clock.lap(Phase::Layers, dev)?;
+        clock.lap(Phase::Layers, dev, &mut grads.phase_seconds)?;
 
         // 4. The embedding.
         if self.embed.is_variable() {
             let store = (self.embed_ids(ids)? * g)?.sum_all()?.backward()?;
             grads.add_store(&store, vars)?;
         }
-        clock.lap(Phase::Embedding, dev)?;
+        clock.lap(Phase::Embedding, dev, &mut grads.phase_seconds)?;
         Ok(total)
     }
 
@@ -163,6 +169,7 @@ impl Model {
         hidden: &Tensor,
         rows: &Rows,
         chunk: usize,
+        train: Path,
         grads: &mut Grads,
     ) -> Result<(f64, Option<Tensor>)> {
         let (b, t, hs) = hidden.dims3()?;
@@ -175,7 +182,7 @@ impl Model {
             let idx = Tensor::from_slice(&rows.flat[start..end], n, dev)?;
             let tg = Tensor::from_slice(&rows.targets[start..end], n, dev)?;
             let w = Tensor::from_slice(&rows.weights[start..end], n, dev)?;
-            let lp = rows_logprob(&self.head(&h.as_tensor().index_select(&idx, 0)?, Path::Train)?, &tg)?;
+            let lp = rows_logprob(&self.head(&h.as_tensor().index_select(&idx, 0)?, train)?, &tg)?;
             let loss = (lp * w)?.sum_all()?;
             total += loss.to_scalar::<f32>()? as f64;
             let store = loss.backward()?;

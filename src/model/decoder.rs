@@ -242,7 +242,7 @@ impl Model {
     /// `ids` (B, T) u32; row b starts with `left_pad[b]` padding tokens (any id), which are masked.
     /// Padding at the end of a row needs no mask: causal attention never looks forward.
     pub fn forward_train(&self, ids: &Tensor, left_pad: &[usize]) -> Result<Tensor> {
-        Ok(self.run(ids, left_pad, None, false, Path::Train)?)
+        Ok(self.run(ids, left_pad, None, false, Path::Train { composed: false })?)
     }
 
     /// Inference path without a cache: logits (B, T, vocab) with the fused kernels (no gradient).

@@ -16,22 +16,6 @@
 
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static COMPOSED: AtomicBool = AtomicBool::new(false);
-
-/// Use candle's composed differentiable ops on the training path instead of the fused kernels
-/// (a reference for benchmarks, and a way around a device where a fused kernel misbehaves).
-/// Setting the environment variable `SHARPEN_COMPOSED_OPS=1` does the same for a whole run.
-pub fn use_composed_ops(on: bool) {
-    COMPOSED.store(on, Ordering::Relaxed);
-}
-
-fn composed() -> bool {
-    static FROM_ENV: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    COMPOSED.load(Ordering::Relaxed)
-        || *FROM_ENV.get_or_init(|| std::env::var("SHARPEN_COMPOSED_OPS").is_ok_and(|v| v == "1"))
-}
 
 /// The pass-through's forward on any backend: a copy of the fused kernel's fresh output.
 fn copy_output<S: BackendStorage>(y: &S, ly: &Layout) -> Result<(S, Shape)> {
@@ -76,9 +60,11 @@ impl CustomOp2 for Attach {
     }
 }
 
-/// RoPE in the rotate-half layout: x (B, H, T, D), cos/sin (B, T, D/2) contiguous.
-pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
-    if composed() {
+/// RoPE in the rotate-half layout: x (B, H, T, D), cos/sin (B, T, D/2) contiguous. `composed`
+/// uses candle's composed differentiable ops instead of the fused kernel (the reference, and a
+/// way around a device where a fused kernel misbehaves; `BackwardOptions::composed_ops`).
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, composed: bool) -> Result<Tensor> {
+    if composed {
         let c = Tensor::cat(&[cos, cos], D::Minus1)?.unsqueeze(1)?;
         let s = Tensor::cat(&[sin, sin], D::Minus1)?.unsqueeze(1)?;
         let half = x.dim(D::Minus1)? / 2;
@@ -96,8 +82,8 @@ pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
 }
 
 /// Softmax over the last axis.
-pub fn softmax(s: &Tensor) -> Result<Tensor> {
-    if composed() {
+pub fn softmax(s: &Tensor, composed: bool) -> Result<Tensor> {
+    if composed {
         return candle_nn::ops::softmax(s, D::Minus1);
     }
     let y = candle_nn::ops::softmax_last_dim(&s.detach().contiguous()?)?;
@@ -111,8 +97,8 @@ pub fn softmax(s: &Tensor) -> Result<Tensor> {
 /// RMSNorm over the last axis with weight `w`: the fused kernel normalises (with a unit weight),
 /// and the weight multiplies after it as an ordinary differentiable op — rounding like
 /// transformers, which casts the normalised x to the model dtype before the weight.
-pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64) -> Result<Tensor> {
-    if composed() {
+pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, composed: bool) -> Result<Tensor> {
+    if composed {
         return candle_nn::ops::rms_norm_slow(x, w, eps as f32);
     }
     let ones = Tensor::ones(w.shape(), w.dtype(), w.device())?;
@@ -174,12 +160,12 @@ mod tests {
             let rot = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
             x.broadcast_mul(&c)? + rot.broadcast_mul(&s)?
         };
-        compare(|x| rope(x, &cos, &sin), slow, &[2, 3, 5, 8], "rope");
+        compare(|x| rope(x, &cos, &sin, false), slow, &[2, 3, 5, 8], "rope");
     }
 
     #[test]
     fn softmax_matches_the_composed_softmax() {
-        compare(softmax, |x| candle_nn::ops::softmax(x, D::Minus1), &[3, 4, 7], "softmax");
+        compare(|x| softmax(x, false), |x| candle_nn::ops::softmax(x, D::Minus1), &[3, 4, 7], "softmax");
     }
 
     #[test]
@@ -187,14 +173,15 @@ mod tests {
         let dev = Device::Cpu;
         let w = Var::from_tensor(&Tensor::randn(1f32, 0.3, 6, &dev).unwrap()).unwrap();
         compare(
-            |x| rms_norm(x, w.as_tensor(), 1e-5),
+            |x| rms_norm(x, w.as_tensor(), 1e-5, false),
             |x| candle_nn::ops::rms_norm_slow(x, w.as_tensor(), 1e-5),
             &[2, 3, 6],
             "rms_norm",
         );
         let x = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
         let g = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
-        let ga = (rms_norm(&x, w.as_tensor(), 1e-5).unwrap() * &g).unwrap().sum_all().unwrap().backward().unwrap();
+        let ga =
+            (rms_norm(&x, w.as_tensor(), 1e-5, false).unwrap() * &g).unwrap().sum_all().unwrap().backward().unwrap();
         let slow = candle_nn::ops::rms_norm_slow(&x, w.as_tensor(), 1e-5).unwrap();
         let gb = (slow * &g).unwrap().sum_all().unwrap().backward().unwrap();
         let d = max_rel(ga.get(w.as_tensor()).unwrap(), gb.get(w.as_tensor()).unwrap());
@@ -204,6 +191,6 @@ mod tests {
     #[test]
     fn untracked_inputs_build_no_graph() {
         let x = Tensor::randn(0f32, 1.0, (2, 3), &Device::Cpu).unwrap();
-        assert!(!softmax(&x).unwrap().track_op());
+        assert!(!softmax(&x, false).unwrap().track_op());
     }
 }

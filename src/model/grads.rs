@@ -12,6 +12,8 @@ use std::collections::HashMap;
 #[derive(Default)]
 pub struct Grads {
     sums: HashMap<TensorId, Tensor>,
+    /// Seconds of each backward phase (`profile::PHASES`), when the backward was asked to profile.
+    pub phase_seconds: [f64; 4],
 }
 
 impl Grads {

@@ -35,15 +35,15 @@ pub use cache::KvCache;
 pub use config::{Arch, ModelConfig, RopeScaling};
 pub use decoder::{next_token_logprobs, Model};
 pub use error::ModelError;
-pub use fused::use_composed_ops;
 pub use grads::Grads;
 pub use load::{read_safetensors, safetensors_files, LoadOptions};
 
 /// Which implementation of each op a forward uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
-    /// Differentiable: the fused kernels with a backward attached (`fused`).
-    Train,
+    /// Differentiable: the fused kernels with a backward attached (`fused`), or candle's
+    /// composed ops when `composed`.
+    Train { composed: bool },
     /// Fused kernels; no gradient.
     Infer,
 }

@@ -15,7 +15,7 @@ impl RmsNorm {
 
     pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
         match path {
-            Path::Train => super::fused::rms_norm(x, &self.weight, self.eps),
+            Path::Train { composed } => super::fused::rms_norm(x, &self.weight, self.eps, composed),
             Path::Infer => candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32),
         }
     }

@@ -57,6 +57,6 @@ impl Rope {
 pub fn apply(x: &Tensor, cos: &Tensor, sin: &Tensor, path: Path) -> Result<Tensor> {
     match path {
         Path::Infer => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin),
-        Path::Train => super::fused::rope(x, cos, sin),
+        Path::Train { composed } => super::fused::rope(x, cos, sin, composed),
     }
 }

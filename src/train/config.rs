@@ -98,6 +98,9 @@ pub struct TrainConfig {
     pub activation_checkpoint: usize,
     /// Tokens whose vocabulary-wide logits exist at one time in the loss and in scoring.
     pub head_chunk: usize,
+    /// candle's composed differentiable ops instead of the fused kernels in the backward (a way
+    /// around a device where a fused kernel misbehaves; the results agree to rounding).
+    pub composed_ops: bool,
 }
 
 impl Default for TrainConfig {
@@ -149,6 +152,7 @@ impl Default for TrainConfig {
             optimizer_state: "f32".into(),
             activation_checkpoint: 1,
             head_chunk: 1024,
+            composed_ops: false,
         }
     }
 }
@@ -249,7 +253,12 @@ impl TrainConfig {
 
     /// How the policy-gradient backward bounds its memory.
     pub fn backward(&self) -> crate::model::BackwardOptions {
-        crate::model::BackwardOptions { checkpoint_every: self.activation_checkpoint, head_chunk: self.head_chunk }
+        crate::model::BackwardOptions {
+            checkpoint_every: self.activation_checkpoint,
+            head_chunk: self.head_chunk,
+            composed_ops: self.composed_ops,
+            profile: false,
+        }
     }
 
     /// The response cap of a row whose prompt has `prompt_len` tokens: max_tokens minus the

@@ -47,12 +47,15 @@ fn checkpointed_chunked_backward_equals_the_whole_graph() {
         let (ids, pads, w) = batch(m.config().vocab_size as u32);
         let (loss0, g0) = plain(&m, &ids, &pads, &w);
         for opts in [
-            BackwardOptions { checkpoint_every: 1, head_chunk: 3 },
-            BackwardOptions { checkpoint_every: 0, head_chunk: 1024 },
-            BackwardOptions { checkpoint_every: 2, head_chunk: 5 },
+            BackwardOptions { checkpoint_every: 1, head_chunk: 3, ..BackwardOptions::default() },
+            BackwardOptions { checkpoint_every: 0, head_chunk: 1024, ..BackwardOptions::default() },
+            BackwardOptions { checkpoint_every: 2, head_chunk: 5, ..BackwardOptions::default() },
+            // candle's composed ops instead of the fused kernels, timed phase by phase.
+            BackwardOptions { checkpoint_every: 1, head_chunk: 3, composed_ops: true, profile: true },
         ] {
             let mut g = Grads::new();
             let loss = m.weighted_logprob_backward(&ids, &pads, &w, opts, &mut g).unwrap();
+            assert_eq!(g.phase_seconds.iter().all(|&s| s > 0.0), opts.profile, "{name} {opts:?}: phase times");
             assert!((loss - loss0).abs() < 1e-4 * loss0.abs().max(1.0), "{name} {opts:?}: loss {loss} vs {loss0}");
             for (n, v) in m.named_vars() {
                 let a = g.get(v.as_tensor()).unwrap_or_else(|| panic!("{name} {opts:?}: {n} got no gradient"));
@@ -72,7 +75,7 @@ fn gradients_add_up_over_calls() {
     let m = model("llama");
     let (ids, pads, w) = batch(m.config().vocab_size as u32);
     let half: Vec<f32> = w.iter().map(|x| x * 0.5).collect();
-    let opts = BackwardOptions { checkpoint_every: 1, head_chunk: 4 };
+    let opts = BackwardOptions { checkpoint_every: 1, head_chunk: 4, ..BackwardOptions::default() };
     let (mut once, mut twice) = (Grads::new(), Grads::new());
     m.weighted_logprob_backward(&ids, &pads, &w, opts, &mut once).unwrap();
     m.weighted_logprob_backward(&ids, &pads, &half, opts, &mut twice).unwrap();
