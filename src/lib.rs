@@ -15,6 +15,7 @@ pub mod lm;
 pub mod model;
 pub mod problem;
 pub mod rollout;
+pub mod task;
 pub mod tokenizer;
 pub mod train;
 pub mod verify;

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sharpen::eval::{evaluate, EvalSettings};
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
-use sharpen::train::math_task::{problems_from_spec, PromptStyle};
+use sharpen::task::math::{problems_from_spec, PromptStyle};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]

@@ -25,7 +25,7 @@ pub struct TrainConfig {
     /// steps × prompts_per_step, so that then `steps` also decides the problem set).
     pub synthetic_problems: usize,
     /// `cot` (the paper's prompt) or `answer_prefix` (for very small models).
-    pub prompt_style: super::math_task::PromptStyle,
+    pub prompt_style: crate::task::math::PromptStyle,
 
     // The regime (docs/design.md §1).
     pub mode: String,
@@ -112,7 +112,7 @@ impl Default for TrainConfig {
             val_problems: 0,
             synthetic_difficulty: 1,
             synthetic_problems: 0,
-            prompt_style: super::math_task::PromptStyle::Cot,
+            prompt_style: crate::task::math::PromptStyle::Cot,
             mode: "optimization".into(),
             alpha: 0.0,
             beta_inv: 1.0,

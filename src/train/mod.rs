@@ -19,13 +19,12 @@ pub mod config;
 pub mod evaluate;
 pub mod group;
 pub mod loss;
-pub mod math_task;
 pub mod optim;
 pub mod run_dir;
-pub mod task;
 
 use crate::model::Model;
 use crate::rollout::{self, Rollout, Sampler, SamplingParams};
+pub use crate::task::Task;
 use anyhow::{bail, Context, Result};
 use checkpoint::TrainerState;
 use config::TrainConfig;
@@ -40,7 +39,6 @@ use sharpen_analysis::runlog::{
 };
 use std::path::PathBuf;
 use std::time::Instant;
-pub use task::Task;
 
 /// The policy being trained, the frozen reference and where generation stops.
 pub struct Models<'a> {

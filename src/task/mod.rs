@@ -1,4 +1,8 @@
-//! What the trainer trains on: prompts as token ids and a task reward for a response.
+//! What the trainer trains on and the evaluation measures: prompts as token ids and a task
+//! reward for a response. `math` is the task of the paper (datasets, the authors' prompt, the
+//! Math-Verify reward).
+
+pub mod math;
 
 /// A set of problems. The math task (prompts in the chat template, the verifier as the reward)
 /// is one implementation; tests use synthetic rewards on tiny models.
