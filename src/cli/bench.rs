@@ -3,7 +3,7 @@
 //! prompts, same token counts) for a side-by-side comparison with transformers.
 
 use anyhow::{Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use clap::{Args, Subcommand};
 use rand::{Rng, SeedableRng};
 use sharpen::lm::LanguageModel;
@@ -42,6 +42,8 @@ pub struct BenchSampleArgs {
     pub repeats: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
 }
 
 #[derive(Args, Debug)]
@@ -60,6 +62,8 @@ pub struct BenchTrainArgs {
     pub repeats: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub device: super::DeviceFlags,
 }
 
 /// The benchmark's prompts (scripts/bench/bench_baseline.py builds the same strings).
@@ -88,7 +92,9 @@ fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
     if a.batch_sizes.is_empty() || a.batch_sizes.contains(&0) || a.new_tokens == 0 {
         anyhow::bail!("--batch-sizes must all be >= 1 and --new-tokens >= 1");
     }
-    let lm = LanguageModel::open(&a.model, &LoadOptions::default()).with_context(|| a.model.display().to_string())?;
+    let (device, dtype) = a.device.resolve("auto")?;
+    let opts = LoadOptions { dtype, device, trainable: false };
+    let lm = LanguageModel::open(&a.model, &opts).with_context(|| a.model.display().to_string())?;
     let max_b = a.batch_sizes.iter().copied().max().unwrap_or(1);
     let prompts: Vec<Vec<u32>> =
         bench_prompts(max_b).iter().map(|p| lm.encode_prompt(p, true)).collect::<Result<_, _>>()?;
@@ -114,13 +120,14 @@ fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
 }
 
 fn bench_train(a: &BenchTrainArgs) -> Result<()> {
-    let opts = LoadOptions { trainable: true, ..LoadOptions::default() };
+    let (device, dtype) = a.device.resolve("auto")?;
+    let opts = LoadOptions { dtype, device, trainable: true };
     let lm = LanguageModel::open(&a.model, &opts).with_context(|| a.model.display().to_string())?;
     let m = &lm.model;
     let v = m.config().vocab_size as u32;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(a.seed);
     let ids: Vec<u32> = (0..a.batch * a.seq).map(|_| rng.gen_range(0..v)).collect();
-    let ids = Tensor::from_vec(ids, (a.batch, a.seq), &Device::Cpu)?;
+    let ids = Tensor::from_vec(ids, (a.batch, a.seq), m.device())?;
     let pads = vec![0; a.batch];
     let mut opt = <candle_nn::AdamW as candle_nn::Optimizer>::new(
         m.vars(),
