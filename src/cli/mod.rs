@@ -43,7 +43,7 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Load a dataset (or generate the synthetic task) and print its load summary and prompts.
     Data(data::DataArgs),
-    /// Sample continuations of prompts from a model (Hugging Face folder or .gguf file).
+    /// Sample continuations of prompts from a model (Hugging Face folder, .gguf file or hub id).
     Sample(sample::SampleArgs),
     /// Speed and device checks: sampling and training on a real model (vs scripts/bench/bench_baseline.py),
     /// an RLOO step at a paper model's shape, correctness on a device (scripts/gpu/device-check.sh).
