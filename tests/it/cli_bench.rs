@@ -58,3 +58,33 @@ fn tied(d: &std::path::Path) -> bool {
     let c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
     c["tie_word_embeddings"].as_bool().unwrap_or(false)
 }
+
+/// `bench train` times the trainer's own step (weighted backward, fused AdamW) and reports it in
+/// the baseline's keys, forward and backward adding up.
+#[test]
+fn bench_train_times_the_trainers_step() {
+    let out = sharpen()
+        .args([
+            "bench",
+            "train",
+            "--model",
+            "tests/fixtures/tiny-llama",
+            "--batch",
+            "2",
+            "--seq",
+            "8",
+            "--device",
+            "cpu",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["impl"].as_str(), v["what"].as_str()), (Some("sharpen"), Some("train")));
+    let f = |k: &str| v[k].as_f64().unwrap();
+    assert!(f("forward_s") > 0.0 && f("backward_s") > 0.0 && f("adamw_s") > 0.0, "{v}");
+    assert!((f("forward_backward_s") - f("forward_s") - f("backward_s")).abs() < 1e-12);
+    let bad =
+        sharpen().args(["bench", "train", "--model", "tests/fixtures/tiny-llama", "--seq", "1"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
