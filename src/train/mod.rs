@@ -115,25 +115,8 @@ pub fn train(
             bail!("step {step}: the sampler produced a non-finite log-probability; stopping (the last checkpoint is intact)");
         }
 
-        // 2. Score: the task reward r; S under the frozen reference and P under the policy, both
-        //    from the trainer's forward pass (one code path and batching, so S − P is exactly 0
-        //    while the weights are equal); the Regime's reward. 3. Leave-one-out advantages.
-        let task: Vec<f64> = rollouts.iter().map(|r| train_task.score(prompt_ids[r.prompt_index], &r.tokens)).collect();
-        let s = token_logprobs(models.reference, &prompts, &rollouts, cfg)?;
-        let trainer_p = if cfg.policy_logprob == "trainer" || cfg.use_importance_sampling_correction {
-            token_logprobs(models.policy, &prompts, &rollouts, cfg)?
-        } else {
-            vec![]
-        };
-        let p = if cfg.policy_logprob == "trainer" { sums(&trainer_p) } else { sampler_sums(&rollouts) };
-        let sampler_p = (cfg.policy_logprob == "trainer").then(|| sampler_sums(&rollouts));
-        let mut batch = group::score_groups(rollouts, &task, &sums(&s), &p, &regime, cfg.samples_per_prompt);
-        if cfg.use_importance_sampling_correction {
-            let cap = cfg.truncated_importance_sampling_ratio;
-            for (b, tp) in batch.iter_mut().zip(&trainer_p) {
-                b.token_weights = group::importance_weights(tp, &b.rollout.logprobs, cap);
-            }
-        }
+        // 2. Score every response: task reward, S and P, the Regime's reward. 3. Advantages.
+        let (batch, sampler_p) = score(models, train_task, &prompt_ids, &prompts, rollouts, &regime, cfg)?;
 
         // 4. Weight the log-probs by the advantages (and importance weights); backpropagate.
         let (grads, _loss) = loss::policy_gradient(models.policy, &prompts, &batch, cfg.micro_batch, cfg.backward())?;
@@ -152,7 +135,7 @@ pub fn train(
         }
 
         let mut rec = step_record(step, &batch, norm, norm > cfg.clip, lr, start.elapsed().as_secs_f64());
-        rec.sampler_logprob = sampler_p.map(|v| v.iter().sum::<f64>() / v.len().max(1) as f64);
+        rec.sampler_logprob = sampler_p;
         if let Some(val) = val_task.filter(|_| evaluate::validation_due(cfg, step + 1)) {
             let acc = evaluate::validate(models.policy, &models.eos_ids, val, cfg)?;
             rec.val_accuracy = Some(acc);
@@ -177,6 +160,40 @@ pub fn train(
         }
     }
     Ok(records)
+}
+
+/// Score a step's rollouts: the task reward r; S under the frozen reference and P under the
+/// policy, both from the trainer's forward pass (one code path and batching, so S − P is exactly
+/// 0 while the weights are equal); the Regime's reward and the leave-one-out advantages; each
+/// token's truncated importance weight. Also the sampler's own mean log-likelihood, for the log.
+fn score(
+    models: &Models,
+    task: &dyn Task,
+    prompt_ids: &[usize],
+    prompts: &[Vec<u32>],
+    rollouts: Vec<Rollout>,
+    regime: &sharpen_toy::Regime,
+    cfg: &TrainConfig,
+) -> Result<(Vec<ScoredRollout>, Option<f64>)> {
+    let r: Vec<f64> = rollouts.iter().map(|x| task.score(prompt_ids[x.prompt_index], &x.tokens)).collect();
+    let s = token_logprobs(models.reference, prompts, &rollouts, cfg)?;
+    let from_trainer = cfg.policy_logprob == "trainer";
+    let trainer_p = if from_trainer || cfg.use_importance_sampling_correction {
+        token_logprobs(models.policy, prompts, &rollouts, cfg)?
+    } else {
+        vec![]
+    };
+    let sampler_p = sampler_sums(&rollouts);
+    let p = if from_trainer { sums(&trainer_p) } else { sampler_p.clone() };
+    let mut batch = group::score_groups(rollouts, &r, &sums(&s), &p, regime, cfg.samples_per_prompt);
+    if cfg.use_importance_sampling_correction {
+        for (b, tp) in batch.iter_mut().zip(&trainer_p) {
+            b.token_weights =
+                group::importance_weights(tp, &b.rollout.logprobs, cfg.truncated_importance_sampling_ratio);
+        }
+    }
+    let sampler_mean = from_trainer.then(|| sampler_p.iter().sum::<f64>() / sampler_p.len().max(1) as f64);
+    Ok((batch, sampler_mean))
 }
 
 /// Independent seeds per (run seed, step): SplitMix64 of the pair.
