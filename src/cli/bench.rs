@@ -90,8 +90,9 @@ pub fn run(cmd: &BenchCommand) -> Result<()> {
 }
 
 fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
-    if a.batch_sizes.is_empty() || a.batch_sizes.contains(&0) || a.new_tokens == 0 {
-        anyhow::bail!("--batch-sizes must all be >= 1 and --new-tokens >= 1");
+    // Each batch row is its own prompt: bound them before making any.
+    if a.batch_sizes.is_empty() || a.batch_sizes.iter().any(|&b| b == 0 || b > 4096) || a.new_tokens == 0 {
+        anyhow::bail!("--batch-sizes must all lie in 1..=4096 and --new-tokens be >= 1");
     }
     let (device, dtype) = a.device.resolve("auto")?;
     let opts = LoadOptions { dtype, device, trainable: false };

@@ -313,6 +313,11 @@ pub fn tree(args: &TreeArgs) -> Result<()> {
 pub fn power(args: &PowerArgs) -> Result<()> {
     use sharpen_toy::mcmc::Proposal;
     use sharpen_toy::tree::mcmc::{analyze, to_report, PowerQuery};
+    // The work is chains × moves (× the cap): bound it so that a typo cannot run for days.
+    const MAX_MOVES: u128 = 1_000_000_000;
+    if (args.samples as u128) * (args.mcmc_steps.max(1) as u128) > MAX_MOVES {
+        bail!("--samples × --mcmc-steps = {} × {} is more than {MAX_MOVES} moves", args.samples, args.mcmc_steps);
+    }
     let spec = args.tree.spec()?;
     let query = PowerQuery {
         alpha: args.alpha,

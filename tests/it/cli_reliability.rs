@@ -279,6 +279,17 @@ mod no_panic {
             vec!["bench", "sample", "--model", &t, "--new-tokens", "2", "--repeats", "1", "--batch-sizes", "{}"],
             vec!["bench", "sample", "--model", &t, "--batch-sizes", "1", "--repeats", "1", "--new-tokens", "{}"],
             vec!["toy", "tree", "geometric", "--vocab", "{}"],
+            vec!["toy", "tree", "geometric", "--alpha", "{}"],
+            vec!["toy", "power", "reasoning", "--samples", "10", "--mcmc-steps", "{}"],
+            vec!["toy", "power", "reasoning", "--samples", "{}", "--mcmc-steps", "2"],
+            vec!["toy", "power", "reasoning", "--samples", "10", "--alpha", "{}"],
+            vec!["toy", "power", "reasoning", "--samples", "10", "--block", "{}"],
+            vec!["toy", "train", "many-paths", "--regime", "task", "--seeds", "2", "--steps", "{}"],
+            vec!["toy", "train", "many-paths", "--regime", "task", "--steps", "2", "--seeds", "{}"],
+            vec!["toy", "train", "many-paths", "--regime", "task", "--steps", "2", "--seeds", "1", "--lr", "{}"],
+            vec!["toy", "flow", "small-four", "--regime", "task", "--t-end", "{}"],
+            vec!["toy", "solve", "--problem", "no-such.json", "--alpha", "{}"],
+            vec!["verify", "--pred", "{}", "--gold", "{}"],
             vec!["toy", "tree", "geometric", "--max-len", "{}"],
             vec!["train", "--print-config", "--set", "steps={}"],
             vec!["train", "--print-config", "--set", "lr={}"],
@@ -304,7 +315,22 @@ mod no_panic {
         })]
         #[test]
         fn numeric_flags_never_panic(args in command()) {
-            let o = Command::new(env!("CARGO_BIN_EXE_sharpen")).args(&args).output().unwrap();
+            // Bounded time too: a command still running after two minutes is killed and fails.
+            let mut child = Command::new(env!("CARGO_BIN_EXE_sharpen"))
+                .args(&args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let start = std::time::Instant::now();
+            while child.try_wait().unwrap().is_none() {
+                if start.elapsed() > std::time::Duration::from_secs(120) {
+                    child.kill().unwrap();
+                    prop_assert!(false, "{args:?} still ran after 120 s");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let o = child.wait_with_output().unwrap();
             let err = String::from_utf8_lossy(&o.stderr);
             // Success, or a usage or input error (exit 2): never a panic or an abort (no code).
             prop_assert!(matches!(o.status.code(), Some(0) | Some(2)), "{args:?}: {:?} {err}", o.status);
