@@ -36,6 +36,8 @@ pub struct ProblemResult {
     pub gold: String,
     pub correct: usize,
     pub answers: Vec<Option<String>>,
+    /// Whether the task accepted each sample (aligned with `answers`).
+    pub sample_correct: Vec<bool>,
     pub mean_length: f64,
 }
 
@@ -102,6 +104,7 @@ pub fn evaluate(
             gold: p.gold.clone(),
             correct: x.correct,
             mean_length: x.tokens as f64 / s.n.max(1) as f64,
+            sample_correct: x.rewards.iter().map(|&r| r > 0.5).collect(),
             answers: x.answers,
         })
         .collect();
@@ -134,11 +137,11 @@ pub fn sample_and_score(
             let mine: Vec<&Rollout> = rollouts.iter().filter(|r| r.prompt_index == j).collect();
             let rewards: Vec<f64> = mine.iter().map(|r| task.score(i, &r.tokens)).collect();
             out.push(ProblemSamples {
-                gold: task.gold(i),
                 correct: rewards.iter().filter(|&&r| r > 0.5).count(),
                 reward_sum: rewards.iter().sum(),
                 tokens: mine.iter().map(|r| r.tokens.len()).sum(),
                 answers: mine.iter().map(|r| task.answer(i, &r.tokens)).collect(),
+                rewards,
             });
         }
         on_batch(chunk.len());
@@ -150,11 +153,11 @@ fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalRe
     let samples: Vec<ProblemSamples> = per_problem
         .iter()
         .map(|p| ProblemSamples {
-            gold: Some(p.gold.clone()),
             correct: p.correct,
             reward_sum: p.correct as f64,
             tokens: 0,
             answers: p.answers.clone(),
+            rewards: p.sample_correct.iter().map(|&c| f64::from(u8::from(c))).collect(),
         })
         .collect();
     let (pass, maj) = pass_and_maj(&samples, s.n, &s.ks, s.seed)?;
@@ -173,14 +176,15 @@ fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalRe
 /// What one problem's n samples came to: what pass@k and maj@k need, the summed task reward
 /// (validation's accuracy) and the summed length.
 pub struct ProblemSamples {
-    /// The reference answer (None: no answer to vote for, so maj@k is 0).
-    pub gold: Option<String>,
     /// Samples the task scored above 1/2 (the verifier accepted).
     pub correct: usize,
     /// Σ of the samples' task rewards.
     pub reward_sum: f64,
     /// Σ of the samples' response lengths in tokens.
     pub tokens: usize,
+    /// Each sample's task reward, aligned with `answers`: a vote for an answer is worth what the
+    /// task gave the samples that cast it, so maj@1 is pass@1 and maj@k uses the same verdicts.
+    pub rewards: Vec<f64>,
     /// Each sample's extracted answer.
     pub answers: Vec<Option<String>>,
 }
@@ -200,14 +204,8 @@ pub fn pass_and_maj(
         for (j, pr) in problems.iter().enumerate() {
             p_sum += pass_at_k(n, pr.correct, k)?;
             let answers = canonical(&pr.answers);
-            let rewards: Vec<f64> = answers
-                .iter()
-                .map(|a| match (a, &pr.gold) {
-                    (Some(a), Some(g)) => f64::from(u8::from(verify::is_equiv(a, g))),
-                    _ => 0.0,
-                })
-                .collect();
-            let counts = AnswerCounts::from_samples(&answers, &rewards)?;
+            let correct: Vec<f64> = pr.rewards.iter().map(|&r| f64::from(u8::from(r > 0.5))).collect();
+            let counts = AnswerCounts::from_samples(&answers, &correct)?;
             m_sum += maj_at_k(&counts, k, PAPER_SUBSETS, seed ^ (j as u64))?.0;
         }
         pass.insert(k.to_string(), p_sum / m);
@@ -236,8 +234,10 @@ mod tests {
 
     fn pr(gold: &str, answers: &[Option<&str>]) -> ProblemResult {
         let answers: Vec<Option<String>> = answers.iter().map(|a| a.map(String::from)).collect();
-        let correct = answers.iter().filter(|a| a.as_deref().is_some_and(|a| verify::is_equiv(a, gold))).count();
-        ProblemResult { id: "p".into(), gold: gold.into(), correct, answers, mean_length: 10.0 }
+        let sample_correct: Vec<bool> =
+            answers.iter().map(|a| a.as_deref().is_some_and(|a| verify::is_equiv(a, gold))).collect();
+        let correct = sample_correct.iter().filter(|&&c| c).count();
+        ProblemResult { id: "p".into(), gold: gold.into(), correct, answers, sample_correct, mean_length: 10.0 }
     }
 
     #[test]
@@ -252,6 +252,22 @@ mod tests {
         assert_eq!(r.pass_at_k["1"], 0.5);
         assert_eq!(r.pass_at_k["4"], 1.0);
         assert_eq!(r.maj_at_k["4"], 1.0);
+    }
+
+    #[test]
+    fn a_vote_is_worth_the_task_verdict_of_its_samples() {
+        // The task accepted both samples, though "7." alone would not re-verify as 7: maj@1 is
+        // pass@1 because a vote carries its samples' own verdicts.
+        let p = ProblemResult {
+            id: "p".into(),
+            gold: "7".into(),
+            correct: 2,
+            answers: vec![Some("7.".into()), Some("seven".into())],
+            sample_correct: vec![true, true],
+            mean_length: 3.0,
+        };
+        let r = summarize(vec![p], &settings(2, vec![1, 2])).unwrap();
+        assert_eq!((r.pass_at_k["1"], r.maj_at_k["1"], r.maj_at_k["2"]), (1.0, 1.0, 1.0));
     }
 
     #[test]
