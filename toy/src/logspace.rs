@@ -56,3 +56,21 @@ pub fn cov(p: &[f64], f: &[f64], g: &[f64]) -> f64 {
     let (mf, mg) = (mean(p, f), mean(p, g));
     p.iter().zip(f.iter().zip(g)).filter(|(&a, _)| a > 0.0).map(|(a, (x, y))| a * (x - mf) * (y - mg)).sum()
 }
+
+/// The α in (0, 1) where `f` crosses from positive to negative, by bisection to width `tol`
+/// (α* of the length collapse and its estimates); None when f(0) ≤ 0 or f(1) ≥ 0.
+pub fn unit_root(f: impl Fn(f64) -> f64, tol: f64) -> Option<f64> {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    if !(f(lo) > 0.0 && f(hi) < 0.0) {
+        return None;
+    }
+    while hi - lo > tol {
+        let mid = 0.5 * (lo + hi);
+        if f(mid) > 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}

@@ -213,19 +213,7 @@ pub struct Prediction {
 }
 
 fn bisect(f: impl Fn(f64) -> f64) -> Option<f64> {
-    let (mut lo, mut hi) = (0.0, 1.0);
-    if !(f(lo) > 0.0 && f(hi) < 0.0) {
-        return None;
-    }
-    while hi - lo > 1e-12 {
-        let mid = 0.5 * (lo + hi);
-        if f(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Some(0.5 * (lo + hi))
+    crate::logspace::unit_root(f, 1e-12)
 }
 
 pub fn predict(m: &StateModel, p: &Profile, alphas: &[f64]) -> Result<Prediction, ToyError> {

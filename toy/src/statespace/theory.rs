@@ -55,19 +55,7 @@ impl<'m> Solver<'m> {
             };
             at(1) - at(0)
         };
-        let (mut lo, mut hi) = (0.0, 1.0);
-        if !(log_ratio(lo) > 0.0 && log_ratio(hi) < 0.0) {
-            return None;
-        }
-        while hi - lo > 1e-13 {
-            let mid = 0.5 * (lo + hi);
-            if log_ratio(mid) > 0.0 {
-                lo = mid;
-            } else {
-                hi = mid;
-            }
-        }
-        Some(0.5 * (lo + hi))
+        crate::logspace::unit_root(log_ratio, 1e-13)
     }
 
     /// T5: dE[L]/dα at α = 1 = Cov(L, log π_ref), Var L, and −h̄·Var L. Within a cell L is

@@ -138,19 +138,7 @@ pub fn alpha_star_dp(tree: &Tree) -> Option<f64> {
         let pmf = solve(tree, &tempered(a, Normalization::Sum)).length_pmf;
         pmf[1].ln() - pmf[0].ln()
     };
-    let (mut lo, mut hi) = (0.0, 1.0);
-    if !(log_ratio(lo) > 0.0 && log_ratio(hi) < 0.0) {
-        return None;
-    }
-    while hi - lo > 1e-13 {
-        let mid = 0.5 * (lo + hi);
-        if log_ratio(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Some(0.5 * (lo + hi))
+    crate::logspace::unit_root(log_ratio, 1e-13)
 }
 
 /// T5: the length slope at α = 1 and its approximation −h̄·Var(L).
