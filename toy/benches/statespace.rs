@@ -11,19 +11,10 @@ use sharpen_toy::statespace::{from_spec, Solver};
 use sharpen_toy::tree::report::{analyze, Method, TreeQuery};
 use sharpen_toy::tree::{FamilyOptions, FamilySpec};
 use sharpen_toy::{Mode, Normalization, Regime};
-use std::time::Instant;
+mod common;
 
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[runs / 2]
-}
+use common::median_ms;
+use std::time::Instant;
 
 fn main() {
     for zipf in [None, Some(1.0)] {

@@ -6,19 +6,10 @@ use sharpen_toy::tree::power::power_conditionals;
 use sharpen_toy::tree::temperature::temperature_conditionals;
 use sharpen_toy::tree::{Geometric, Tree};
 use sharpen_toy::{Mode, Normalization, Regime};
-use std::time::Instant;
+mod common;
 
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[runs / 2]
-}
+use common::median_ms;
+use std::time::Instant;
 
 fn main() {
     // V = 2 with Zipf tokens, cap 19: 2^20 − 1 = 1,048,575 prefixes.
