@@ -8,7 +8,7 @@
 //! micro-batches simply add up.
 
 use super::group::ScoredRollout;
-use crate::model::{BackwardOptions, Grads, Model};
+use crate::model::{BackwardOptions, Grads, Model, PositionStats};
 use anyhow::{bail, Result};
 use candle_core::Tensor;
 
@@ -69,6 +69,23 @@ pub fn token_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Result
     let lp = model.logprobs_at(&s.ids, &s.left_pad, &positions, head_chunk)?;
     let mut out: Vec<Vec<f32>> = s.response.iter().map(|&(_, len)| Vec::with_capacity(len)).collect();
     for (&(row, _), x) in positions.iter().zip(lp) {
+        out[row].push(x);
+    }
+    Ok(out)
+}
+
+/// [`token_logprobs`] with, at each response position, the self-certainty KL(U ‖ π) and the
+/// entropy of the whole next-token distribution (from the same logits; no gradient is taken).
+pub fn position_stats(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<Vec<PositionStats>>> {
+    let positions: Vec<(usize, usize)> = s
+        .response
+        .iter()
+        .enumerate()
+        .flat_map(|(row, &(start, len))| (start..start + len).map(move |p| (row, p - 1)))
+        .collect();
+    let stats = model.position_stats_at(&s.ids, &s.left_pad, &positions, head_chunk)?;
+    let mut out: Vec<Vec<PositionStats>> = s.response.iter().map(|&(_, len)| Vec::with_capacity(len)).collect();
+    for (&(row, _), x) in positions.iter().zip(stats) {
         out[row].push(x);
     }
     Ok(out)
