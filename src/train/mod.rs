@@ -3,7 +3,8 @@
 //! 1. draw P prompts and sample a Group of K responses for each from the current policy;
 //! 2. score every response: task reward r, reference log-likelihood S from the frozen initial
 //!    model, the policy's own log-likelihood P (both by the trainer's forward pass, as the
-//!    authors compute them); the Regime turns them into the reward;
+//!    authors compute them); the Regime turns them into the reward (with r replaced by a
+//!    self-reward when the `reward` key asks for one, docs/design.md §1a);
 //! 3. subtract each Group's leave-one-out baseline to get the Advantages;
 //! 4. weight the log-probabilities by the Advantages and each token's truncated importance
 //!    ratio min(exp(P_trainer − P_sampler), 20) (token-level loss), backpropagate in
@@ -279,17 +280,7 @@ fn token_logprobs(
     rollouts: &[Rollout],
     cfg: &TrainConfig,
 ) -> Result<Vec<Vec<f32>>> {
-    let mut out = Vec::with_capacity(rollouts.len());
-    for chunk in rollouts.chunks(cfg.micro_batch.max(1)) {
-        if chunk.iter().all(|r| r.tokens.is_empty()) {
-            out.extend(std::iter::repeat_n(Vec::new(), chunk.len()));
-            continue;
-        }
-        let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
-        let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
-        out.extend(loss::token_logprobs(model, &loss::pack(&p, &r, model.device())?, cfg.head_chunk)?);
-    }
-    Ok(out)
+    per_micro_batch(model, prompts, rollouts, cfg, |s| loss::token_logprobs(model, s, cfg.head_chunk))
 }
 
 /// [`token_logprobs`] with each position's self-certainty and entropy, from the same pass.
@@ -299,6 +290,17 @@ fn position_stats(
     rollouts: &[Rollout],
     cfg: &TrainConfig,
 ) -> Result<Vec<Vec<crate::model::PositionStats>>> {
+    per_micro_batch(model, prompts, rollouts, cfg, |s| loss::position_stats(model, s, cfg.head_chunk))
+}
+
+/// One row of values per rollout, `f` applied to the packed micro-batches.
+fn per_micro_batch<T: Clone>(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    rollouts: &[Rollout],
+    cfg: &TrainConfig,
+    f: impl Fn(&loss::Sequences) -> Result<Vec<Vec<T>>>,
+) -> Result<Vec<Vec<T>>> {
     let mut out = Vec::with_capacity(rollouts.len());
     for chunk in rollouts.chunks(cfg.micro_batch.max(1)) {
         if chunk.iter().all(|r| r.tokens.is_empty()) {
@@ -307,7 +309,7 @@ fn position_stats(
         }
         let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
-        out.extend(loss::position_stats(model, &loss::pack(&p, &r, model.device())?, cfg.head_chunk)?);
+        out.extend(f(&loss::pack(&p, &r, model.device())?)?);
     }
     Ok(out)
 }
