@@ -53,7 +53,7 @@ pub struct EvalResult {
 
 /// Group answers that the verifier calls equal under one representative, so that `1/2` and
 /// `0.5` vote together.
-fn canonical(answers: &[Option<String>]) -> Vec<Option<String>> {
+pub(crate) fn canonical(answers: &[Option<String>]) -> Vec<Option<String>> {
     let mut reps: Vec<String> = Vec::new();
     answers
         .iter()

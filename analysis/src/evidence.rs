@@ -132,7 +132,8 @@ pub fn drop_from_best(runs: &[Series], seed: u64) -> Option<Estimate> {
     Some(Estimate { value: mean(&drops), ci })
 }
 
-fn window_len(n: usize) -> usize {
+/// Points in a first or last window of a run of `n` points.
+pub fn window_len(n: usize) -> usize {
     ((n as f64 * WINDOW_FRACTION).ceil() as usize).max(3).min(n / 2).max(1)
 }
 

@@ -4,7 +4,7 @@
 //! * [`metrics`] — unbiased pass@k and maj@k (exact or seeded Monte Carlo).
 //! * [`stats`], [`evidence`] — summary statistics, seeded bootstrap intervals, trends over steps.
 //! * [`runlog`], [`runs`] — the JSONL run-log schema; loading and grouping logs by regime.
-//! * [`predictions`] — P1–P6 of docs/design.md §5 as checks with verdicts.
+//! * [`predictions`] — P1–P7 of docs/design.md §5 as checks with verdicts.
 //! * [`figures`] — every figure, drawn from the exact module or from run logs.
 
 pub mod atomic;

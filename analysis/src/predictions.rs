@@ -1,6 +1,6 @@
-//! The theory's predictions P1–P6 (docs/design.md §5) as checks on run logs.
+//! The theory's predictions P1–P7 (docs/design.md §5) as checks on run logs.
 //!
-//! Runs are grouped by the regime in their header; every claim of a prediction becomes one
+//! Runs are grouped by the regime and the reward source in their header; every claim of a prediction becomes one
 //! [`Check`] with a verdict and its evidence. A verdict is `holds` when the 95% interval lies on
 //! the predicted side of the claim's threshold, `fails` when it lies entirely on the other side,
 //! and `not enough data` when a group has too few points or the interval straddles the threshold.
@@ -12,6 +12,7 @@ use crate::stats::{bounded_mean_ci, mean, wilson, Ci};
 use serde::Serialize;
 use sharpen_toy::report::Table;
 use sharpen_toy::row;
+use sharpen_toy::RewardSource;
 
 /// P1, P5: an accuracy gain below this (absolute) is "small".
 pub const SMALL_GAIN: f64 = 0.05;
@@ -175,6 +176,12 @@ fn accuracy_gain(g: &Group, seed: u64) -> Option<(Estimate, String)> {
 /// Every check that applies to one group of runs.
 pub fn check_group(g: &Group) -> Vec<Check> {
     let mut b = Builder { group: g, out: Vec::new(), seed: 0 };
+    if g.reward != RewardSource::Task {
+        // The regime's claims are about a task reward; a self-reward run is checked on what its
+        // reward asks for instead.
+        self_reward_checks(&mut b);
+        return b.out;
+    }
     let length = |s: &StepRecord| Some(s.length.mean);
     if g.fixed_length {
         let seed = b.next_seed();
@@ -248,6 +255,71 @@ pub fn check_group(g: &Group) -> Vec<Check> {
     b.out
 }
 
+/// P7: a self-reward moves the quantity it rewards. Self-certainty rises; the mean token entropy
+/// falls; agreement with the Group's majority rises, and since the pseudo-label can only teach
+/// what the model already answers most often, accuracy ends at most at the base model's
+/// majority vote (the Group's maj@K over the first window), not above it.
+fn self_reward_checks(b: &mut Builder) {
+    match b.group.reward {
+        RewardSource::SelfCertainty => b.trend(
+            "P7",
+            "self-certainty: self-certainty rises",
+            "KL(U‖π) per position",
+            |s| s.self_certainty,
+            Side::Above(0.0),
+        ),
+        RewardSource::NegEntropy => b.trend(
+            "P7",
+            "neg_entropy: mean token entropy falls",
+            "H(π) per position",
+            |s| s.token_entropy,
+            Side::Below(0.0),
+        ),
+        RewardSource::Majority => {
+            b.trend(
+                "P7",
+                "majority: agreement with the Group's majority rises",
+                "majority agreement",
+                |s| s.majority_agreement,
+                Side::Above(0.0),
+            );
+            let seed = b.next_seed();
+            let est = last_window(&accuracy_over_base_majority(b.group), seed);
+            let ev = est.map(|e| {
+                format!(
+                    "training-batch accuracy over the last window minus the first window's Group maj@K {:+.4}, CI [{:+.4}, {:+.4}]",
+                    e.value, e.ci.lo, e.ci.hi
+                )
+            });
+            b.push(
+                "P7",
+                "majority: accuracy moves toward the base model's maj@K, not above it",
+                est,
+                Side::Below(SMALL_GAIN),
+                ev.unwrap_or_default(),
+            );
+        }
+        RewardSource::Task => {}
+    }
+}
+
+/// Per run: training-batch accuracy at each step minus the run's base maj@K (the mean Group
+/// maj@K over its first window of steps). Runs that did not log the Group maj@K give no points.
+fn accuracy_over_base_majority(g: &Group) -> Vec<Series> {
+    g.runs
+        .iter()
+        .map(|r| {
+            let maj: Vec<f64> = r.log.steps.iter().filter_map(|s| s.majority_accuracy).collect();
+            if maj.len() < crate::evidence::MIN_POINTS {
+                return Vec::new();
+            }
+            let w = crate::evidence::window_len(maj.len());
+            let base = mean(&maj[..w]);
+            r.log.steps.iter().map(|s| (s.step as f64, s.task_reward - base)).collect()
+        })
+        .collect()
+}
+
 /// Validation accuracy when the run logs it, else the training-batch accuracy.
 fn accuracy_series(g: &Group) -> Vec<Series> {
     let val = per_run(g, |s| s.val_accuracy);
@@ -299,7 +371,7 @@ pub fn check_all(groups: &[Group]) -> Vec<Check> {
 /// The verdict table for printing.
 pub fn verdict_table(checks: &[Check]) -> Table {
     let mut t =
-        Table::new("Predictions P1–P6 on the given runs", &["prediction", "claim", "runs", "verdict", "evidence"]);
+        Table::new("Predictions P1–P7 on the given runs", &["prediction", "claim", "runs", "verdict", "evidence"]);
     for c in checks {
         t.push(row![
             c.prediction,

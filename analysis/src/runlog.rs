@@ -101,6 +101,21 @@ pub struct StepRecord {
     pub val_accuracy: Option<f64>,
     /// Seconds since the start of the run.
     pub wall_time_s: f64,
+    /// The self-reward quantities over the batch (docs/design.md §1a), where the trainer computed
+    /// them: mean over responses of the mean over positions of KL(U ‖ π(·|y<t)) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_certainty: Option<f64>,
+    /// … and of H(π(·|y<t)) in nats (the exact per-position entropy, where `entropy` is the
+    /// sampled −P/L);
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_entropy: Option<f64>,
+    /// the mean majority pseudo-label (the fraction of responses agreeing with their Group's
+    /// most common answer, tied answers sharing);
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub majority_agreement: Option<f64>,
+    /// and the mean over Groups of the task reward of the majority answer (maj@K of the Group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub majority_accuracy: Option<f64>,
 }
 
 /// One evaluation: n samples per problem on one dataset.
@@ -264,6 +279,10 @@ mod tests {
             lr: 1e-3,
             val_accuracy: None,
             wall_time_s: 0.1,
+            self_certainty: None,
+            token_entropy: None,
+            majority_agreement: None,
+            majority_accuracy: None,
         }
     }
 

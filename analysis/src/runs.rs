@@ -1,7 +1,7 @@
 //! Loading run logs from files or folders and grouping them by the regime in their header.
 
 use crate::runlog::{RunLog, RunLogError};
-use sharpen_toy::{Mode, Regime};
+use sharpen_toy::{Mode, Regime, RewardSource};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,13 @@ impl Run {
     pub fn fixed_length(&self) -> bool {
         let Some(h) = &self.log.header else { return false };
         ["ignore_eos", "fixed_length"].iter().any(|k| h.config.get(*k).and_then(|v| v.as_bool()).unwrap_or(false))
+    }
+
+    /// Where the regime's r came from: the header's config key `reward` (docs/design.md §1a);
+    /// absent (logs from before the key existed, toy runs) or unreadable means the task reward.
+    pub fn reward_source(&self) -> RewardSource {
+        let Some(h) = &self.log.header else { return RewardSource::Task };
+        h.config.get("reward").and_then(|v| v.as_str()).and_then(|s| s.parse().ok()).unwrap_or_default()
     }
 }
 
@@ -49,12 +56,14 @@ pub fn family(r: &Regime) -> Family {
     }
 }
 
-/// Runs sharing one regime (and fixed-length flag): the seeds of one experiment.
+/// Runs sharing one regime, reward source and fixed-length flag: the seeds of one experiment.
 #[derive(Debug, Clone)]
 pub struct Group {
-    /// Regime name, with " fixed-length" appended for runs that ignored EOS.
+    /// Regime name, with " reward=<source>" appended for a self-reward and " fixed-length" for
+    /// runs that ignored EOS.
     pub name: String,
     pub regime: Regime,
+    pub reward: RewardSource,
     pub family: Family,
     pub fixed_length: bool,
     pub runs: Vec<Run>,
@@ -89,16 +98,26 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), RunLogError> {
     }
 }
 
-/// Group runs by regime; runs without a header are skipped (they cannot be attributed).
+/// Group runs by regime and reward source; runs without a header are skipped (they cannot be
+/// attributed).
 pub fn group(runs: &[Run]) -> Vec<Group> {
     let mut groups: BTreeMap<(Family, String), Group> = BTreeMap::new();
     for run in runs {
         let Some(regime) = run.regime() else { continue };
         let fixed = run.fixed_length();
-        let name = format!("{}{}", regime.name(), if fixed { " fixed-length" } else { "" });
+        let reward = run.reward_source();
+        let source = if reward == RewardSource::Task { String::new() } else { format!(" reward={reward}") };
+        let name = format!("{}{source}{}", regime.name(), if fixed { " fixed-length" } else { "" });
         groups
             .entry((family(&regime), name.clone()))
-            .or_insert_with(|| Group { name, regime, family: family(&regime), fixed_length: fixed, runs: Vec::new() })
+            .or_insert_with(|| Group {
+                name,
+                regime,
+                reward,
+                family: family(&regime),
+                fixed_length: fixed,
+                runs: Vec::new(),
+            })
             .runs
             .push(run.clone());
     }

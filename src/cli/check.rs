@@ -1,4 +1,4 @@
-//! `sharpen check`: the predictions P1–P6 on run logs.
+//! `sharpen check`: the predictions P1–P7 on run logs.
 
 use super::table::render_table;
 use anyhow::{bail, Context, Result};

@@ -37,7 +37,7 @@ pub enum Command {
     /// Regenerate every figure of the exact module (and, with --runs, the run-log figures) as
     /// SVG, PNG and the CSV of the plotted numbers.
     Figures(figures::FiguresArgs),
-    /// Check the theory's predictions P1–P6 on run logs and print the verdict table.
+    /// Check the theory's predictions P1–P7 on run logs and print the verdict table.
     Check(check::CheckArgs),
     /// Check math answers against gold answers (the task reward's verifier).
     Verify(verify::VerifyArgs),

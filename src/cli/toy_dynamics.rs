@@ -293,6 +293,10 @@ fn write_log(dir: &Path, a: &TrainArgs, objective: Objective, cfg: &TrainConfig,
                 val_accuracy: Some(s.exact.accuracy),
                 // Toy runs are deterministic; wall time would make two identical runs differ.
                 wall_time_s: 0.0,
+                self_certainty: None,
+                token_entropy: None,
+                majority_agreement: None,
+                majority_accuracy: None,
             }))?;
         }
         Ok(())

@@ -206,6 +206,30 @@ impl Model {
         positions: &[(usize, usize)],
         chunk: usize,
     ) -> Result<Vec<f32>> {
+        Ok(self.scan_positions(ids, left_pad, positions, chunk, false)?.into_iter().map(|p| p.logprob).collect())
+    }
+
+    /// [`Model::logprobs_at`] with, at each position, the self-certainty KL(U ‖ π) and the
+    /// entropy H(π) of the whole next-token distribution, read off the same logits (the
+    /// self-rewards, `sharpen_toy::selfreward`; no extra forward).
+    pub fn position_stats_at(
+        &self,
+        ids: &Tensor,
+        left_pad: &[usize],
+        positions: &[(usize, usize)],
+        chunk: usize,
+    ) -> Result<Vec<PositionStats>> {
+        self.scan_positions(ids, left_pad, positions, chunk, true)
+    }
+
+    fn scan_positions(
+        &self,
+        ids: &Tensor,
+        left_pad: &[usize],
+        positions: &[(usize, usize)],
+        chunk: usize,
+        stats: bool,
+    ) -> Result<Vec<PositionStats>> {
         let (b, t) = ids.dims2()?;
         let host = ids.flatten_all()?.to_vec1::<u32>()?;
         let mut flat = Vec::with_capacity(positions.len());
@@ -227,9 +251,34 @@ impl Model {
         for (f, tg) in flat.chunks(chunk.max(1)).zip(targets.chunks(chunk.max(1))) {
             let dev = ids.device();
             let rows = x.index_select(&Tensor::from_slice(f, f.len(), dev)?, 0)?;
-            let lp = rows_logprob(&self.head(&rows, Path::Infer)?, &Tensor::from_slice(tg, tg.len(), dev)?)?;
-            out.extend(lp.to_vec1::<f32>()?);
+            let logits = self.head(&rows, Path::Infer)?;
+            let lp = rows_logprob(&logits, &Tensor::from_slice(tg, tg.len(), dev)?)?.to_vec1::<f32>()?;
+            if !stats {
+                out.extend(lp.into_iter().map(|logprob| PositionStats { logprob, self_certainty: 0.0, entropy: 0.0 }));
+                continue;
+            }
+            // In f32 whatever the compute dtype: log p over the vocabulary V, then
+            // KL(U ‖ p) = −log V − mean_v log p_v and H = −Σ_v p_v log p_v.
+            let log_p = candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, D::Minus1)?;
+            let v = log_p.dim(D::Minus1)? as f64;
+            let mean_log_p = (log_p.sum(D::Minus1)? / v)?.to_vec1::<f32>()?;
+            let entropy = (log_p.exp()? * &log_p)?.sum(D::Minus1)?.neg()?.to_vec1::<f32>()?;
+            for ((logprob, m), h) in lp.into_iter().zip(mean_log_p).zip(entropy) {
+                let self_certainty = (-v.ln() - f64::from(m)) as f32;
+                out.push(PositionStats { logprob, self_certainty, entropy: h });
+            }
         }
         Ok(out)
     }
+}
+
+/// What the trainer reads off the policy's logits at one response position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionStats {
+    /// log π(y_t | y_<t).
+    pub logprob: f32,
+    /// KL(U ‖ π(·|y_<t)), U uniform over the vocabulary (0 when not asked for).
+    pub self_certainty: f32,
+    /// H(π(·|y_<t)) in nats (0 when not asked for).
+    pub entropy: f32,
 }

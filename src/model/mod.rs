@@ -30,7 +30,7 @@ pub mod random;
 pub mod rope;
 mod weights;
 
-pub use backward::BackwardOptions;
+pub use backward::{BackwardOptions, PositionStats};
 pub use cache::KvCache;
 pub use config::{Arch, ModelConfig, RopeScaling};
 pub use decoder::{next_token_logprobs, Model};

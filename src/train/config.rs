@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
-use sharpen_toy::{Mode, Normalization, Regime};
+use sharpen_toy::{Mode, Normalization, Regime, RewardSource};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,12 @@ pub struct TrainConfig {
     pub beta_inv: f64,
     pub normalization: String,
     pub weight: f64,
+    /// Where the regime's r comes from (docs/design.md §1a): `task` (the task's verdict, the
+    /// paper), or a self-reward that needs no verifier: `self_certainty` (mean over response
+    /// positions of KL(U ‖ π(·|y<t))), `neg_entropy` (minus the mean token entropy) or
+    /// `majority` (1 when the response's answer is its Group's most common one). The regime's
+    /// other terms stay as they are.
+    pub reward: String,
 
     // RLOO and the optimiser (the authors' rloo_math_lighteval.yaml: 500 steps of 32 × 8, AdamW
     // lr 1e-6, wd 0.01, betas 0.9/0.999, eps 1e-8, warm-up over 50 steps from 0.1, clip 1.0).
@@ -118,6 +124,7 @@ impl Default for TrainConfig {
             beta_inv: 1.0,
             normalization: "sum".into(),
             weight: 1.0,
+            reward: "task".into(),
             steps: 500,
             prompts_per_step: 32,
             samples_per_prompt: 8,
@@ -186,8 +193,14 @@ impl TrainConfig {
         Ok(Regime::new(mode, self.alpha, self.beta_inv, norm)?)
     }
 
+    /// The source of the regime's r.
+    pub fn reward_source(&self) -> Result<RewardSource> {
+        Ok(self.reward.parse()?)
+    }
+
     fn validate(&self) -> Result<()> {
         self.regime()?;
+        self.reward_source()?;
         if self.prompts_per_step == 0 || self.samples_per_prompt < 2 {
             bail!("need prompts_per_step >= 1 and samples_per_prompt >= 2 (leave-one-out needs a group)");
         }
@@ -323,6 +336,7 @@ mod tests {
         assert_eq!((c.val_every, c.val_at_start, c.val_at_end, c.val_problems, c.val_samples), (20, true, true, 0, 1));
         assert_eq!((c.micro_batch, c.checkpoint_every), (4, 20));
         assert_eq!(c.regime().unwrap(), Regime::task_reward());
+        assert_eq!(c.reward_source().unwrap(), RewardSource::Task);
     }
 
     #[test]
@@ -341,11 +355,19 @@ mod tests {
         assert_eq!(c.lr, 1e-6);
         assert!(c.ignore_eos);
         assert_eq!(c.mode, "sampling");
+        let c = TrainConfig::load(&[], &["reward=majority".into()]).unwrap();
+        assert_eq!(c.reward_source().unwrap(), RewardSource::Majority);
         assert!(TrainConfig::load(&[], &["no_such_key=1".into()]).is_err());
         assert!(TrainConfig::load(&[], &["alpha=-1".into()]).is_err());
         assert!(TrainConfig::load(&[], &["lr".into()]).is_err());
-        for bad in ["lr=0", "lr=-1e-6", "max_tokens=0", "truncated_importance_sampling_ratio=0", "policy_logprob=cache"]
-        {
+        for bad in [
+            "lr=0",
+            "lr=-1e-6",
+            "max_tokens=0",
+            "truncated_importance_sampling_ratio=0",
+            "policy_logprob=cache",
+            "reward=entropy",
+        ] {
             let e = TrainConfig::load(&[], &[bad.into()]).unwrap_err();
             assert!(!format!("{e:#}").contains('\n'), "{bad}: a one-line error");
         }

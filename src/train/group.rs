@@ -1,19 +1,28 @@
 //! Scoring a step's rollouts: each Group is the K responses to one prompt. Every response gets
 //! its task reward r, its reference log-likelihood S, its own log-likelihood P and length L; the
 //! Regime turns them into the reward (docs/design.md §1) and the group into leave-one-out advantages.
+//! The r the Regime sees is the task reward or, by the `reward` key, a self-reward
+//! (docs/design.md §1a): the response's self-certainty, its negative mean token entropy, or its
+//! Group's majority pseudo-label.
 //! Each token also gets its truncated importance weight (the authors' off-policy correction for
 //! the gap between the sampler's and the trainer's log-probs).
 
 use crate::rollout::{Rollout, StopReason};
 use sharpen_toy::regime::Scores;
 use sharpen_toy::rloo::leave_one_out;
-use sharpen_toy::Regime;
+use sharpen_toy::selfreward::{majority_labels, response_means};
+use sharpen_toy::{Regime, RewardSource};
 
 /// One response with everything the policy gradient and the run log need.
 #[derive(Debug, Clone)]
 pub struct ScoredRollout {
     pub rollout: Rollout,
+    /// `scores.task` is the r the Regime saw: the task reward or the self-reward standing in for it.
     pub scores: Scores,
+    /// The task's verdict (what accuracy counts), whatever the reward source.
+    pub task_reward: f64,
+    /// The self-reward quantities of the response, where they were computed.
+    pub self_rewards: SelfRewards,
     /// The regime's reward.
     pub reward: f64,
     /// Leave-one-out advantage within its group.
@@ -53,7 +62,15 @@ pub fn score_groups(
                 policy_logprob: policy_logprob[i],
                 length: rollout.tokens.len(),
             };
-            ScoredRollout { reward: regime.reward(&scores), scores, rollout, advantage: 0.0, token_weights: vec![] }
+            ScoredRollout {
+                reward: regime.reward(&scores),
+                scores,
+                rollout,
+                task_reward: task[i],
+                self_rewards: SelfRewards::default(),
+                advantage: 0.0,
+                token_weights: vec![],
+            }
         })
         .collect();
     for group in out.chunks_mut(k) {
@@ -63,6 +80,56 @@ pub fn score_groups(
         }
     }
     out
+}
+
+/// One response's self-reward quantities (None where not computed: the distribution ones need
+/// the trainer's forward pass of the policy, the majority one a task that reads answers).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SelfRewards {
+    /// Mean over response positions of KL(U ‖ π(·|y<t)), U uniform over the vocabulary.
+    pub self_certainty: Option<f64>,
+    /// Mean over response positions of H(π(·|y<t)), in nats.
+    pub entropy: Option<f64>,
+    /// The Group's majority pseudo-label: 1 for the most common answer (1/t when t answers tie),
+    /// 0 for any other answer and for no answer.
+    pub majority: Option<f64>,
+    /// The task reward of the Group's majority answer (the Group's maj@K): the mean verdict of
+    /// the responses that cast the winning votes, averaged over tied answers; 0 without answers.
+    pub group_majority_accuracy: Option<f64>,
+}
+
+impl SelfRewards {
+    /// Per-position (KL(U ‖ π), H(π)) → the response's means; majority fields unset.
+    pub fn from_positions(stats: &[(f64, f64)]) -> Self {
+        let (sc, h) = response_means(stats);
+        SelfRewards { self_certainty: Some(sc), entropy: Some(h), ..Default::default() }
+    }
+
+    /// The r this response hands the Regime under `source` (`task` its task reward). Err when
+    /// the source's quantity was not computed.
+    pub fn reward(&self, source: RewardSource, task: f64) -> anyhow::Result<f64> {
+        let missing = || anyhow::anyhow!("reward = {source}: the quantity was not computed");
+        match source {
+            RewardSource::Task => Ok(task),
+            RewardSource::SelfCertainty => self.self_certainty.ok_or_else(missing),
+            RewardSource::NegEntropy => self.entropy.map(|h| -h).ok_or_else(missing),
+            RewardSource::Majority => self.majority.ok_or_else(missing),
+        }
+    }
+}
+
+/// Fill in the majority pseudo-labels and each Group's maj@K from answers already grouped by
+/// equivalence (`answers[i]` of response i, K consecutive responses per Group).
+pub fn set_majority(self_rewards: &mut [SelfRewards], answers: &[Option<String>], task: &[f64], k: usize) {
+    for ((sr, a), t) in self_rewards.chunks_mut(k).zip(answers.chunks(k)).zip(task.chunks(k)) {
+        let labels = majority_labels(a);
+        let votes: f64 = labels.iter().sum();
+        let maj = if votes > 0.0 { labels.iter().zip(t).map(|(l, r)| l * r).sum::<f64>() / votes } else { 0.0 };
+        for (s, l) in sr.iter_mut().zip(labels) {
+            s.majority = Some(l);
+            s.group_majority_accuracy = Some(maj);
+        }
+    }
 }
 
 /// The authors' truncated importance sampling ("tis"): per token,

@@ -8,7 +8,7 @@
 //! micro-batches simply add up.
 
 use super::group::ScoredRollout;
-use crate::model::{BackwardOptions, Grads, Model};
+use crate::model::{BackwardOptions, Grads, Model, PositionStats};
 use anyhow::{bail, Result};
 use candle_core::Tensor;
 
@@ -60,18 +60,33 @@ pub fn sequence_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Res
 
 /// log π(token | prefix) of each row's response tokens, in order (no gradient is taken).
 pub fn token_logprobs(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<Vec<f32>>> {
-    let positions: Vec<(usize, usize)> = s
-        .response
+    let positions = response_positions(s);
+    Ok(by_row(s, &positions, model.logprobs_at(&s.ids, &s.left_pad, &positions, head_chunk)?))
+}
+
+/// [`token_logprobs`] with, at each response position, the self-certainty KL(U ‖ π) and the
+/// entropy of the whole next-token distribution (from the same logits; no gradient is taken).
+pub fn position_stats(model: &Model, s: &Sequences, head_chunk: usize) -> Result<Vec<Vec<PositionStats>>> {
+    let positions = response_positions(s);
+    Ok(by_row(s, &positions, model.position_stats_at(&s.ids, &s.left_pad, &positions, head_chunk)?))
+}
+
+/// (row, position) of the logits that predict each response token, row by row.
+fn response_positions(s: &Sequences) -> Vec<(usize, usize)> {
+    s.response
         .iter()
         .enumerate()
         .flat_map(|(row, &(start, len))| (start..start + len).map(move |p| (row, p - 1)))
-        .collect();
-    let lp = model.logprobs_at(&s.ids, &s.left_pad, &positions, head_chunk)?;
-    let mut out: Vec<Vec<f32>> = s.response.iter().map(|&(_, len)| Vec::with_capacity(len)).collect();
-    for (&(row, _), x) in positions.iter().zip(lp) {
+        .collect()
+}
+
+/// Values at `positions` (from [`response_positions`]) regrouped into one row per sequence.
+fn by_row<T>(s: &Sequences, positions: &[(usize, usize)], values: Vec<T>) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = s.response.iter().map(|&(_, len)| Vec::with_capacity(len)).collect();
+    for (&(row, _), x) in positions.iter().zip(values) {
         out[row].push(x);
     }
-    Ok(out)
+    out
 }
 
 /// Backpropagate the token-level loss over `batch` in micro-batches and return the summed f32

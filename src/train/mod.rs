@@ -3,7 +3,8 @@
 //! 1. draw P prompts and sample a Group of K responses for each from the current policy;
 //! 2. score every response: task reward r, reference log-likelihood S from the frozen initial
 //!    model, the policy's own log-likelihood P (both by the trainer's forward pass, as the
-//!    authors compute them); the Regime turns them into the reward;
+//!    authors compute them); the Regime turns them into the reward (with r replaced by a
+//!    self-reward when the `reward` key asks for one, docs/design.md §1a);
 //! 3. subtract each Group's leave-one-out baseline to get the Advantages;
 //! 4. weight the log-probabilities by the Advantages and each token's truncated importance
 //!    ratio min(exp(P_trainer − P_sampler), 20) (token-level loss), backpropagate in
@@ -162,10 +163,12 @@ pub fn train(
     Ok(records)
 }
 
-/// Score a step's rollouts: the task reward r; S under the frozen reference and P under the
+/// Score a step's rollouts: the task reward; S under the frozen reference and P under the
 /// policy, both from the trainer's forward pass (one code path and batching, so S − P is exactly
-/// 0 while the weights are equal); the Regime's reward and the leave-one-out advantages; each
-/// token's truncated importance weight. Also the sampler's own mean log-likelihood, for the log.
+/// 0 while the weights are equal), and from the same pass each position's self-certainty and
+/// entropy; each Group's majority pseudo-labels; the r the `reward` key picks, the Regime's
+/// reward and the leave-one-out advantages; each token's truncated importance weight. Also the
+/// sampler's own mean log-likelihood, for the log.
 fn score(
     models: &Models,
     task: &dyn Task,
@@ -175,17 +178,46 @@ fn score(
     regime: &sharpen_toy::Regime,
     cfg: &TrainConfig,
 ) -> Result<(Vec<ScoredRollout>, Option<f64>)> {
+    let source = cfg.reward_source()?;
     let r: Vec<f64> = rollouts.iter().map(|x| task.score(prompt_ids[x.prompt_index], &x.tokens)).collect();
     let s = token_logprobs(models.reference, prompts, &rollouts, cfg)?;
     let from_trainer = cfg.policy_logprob == "trainer";
-    let trainer_p = if from_trainer || cfg.use_importance_sampling_correction {
-        token_logprobs(models.policy, prompts, &rollouts, cfg)?
+    let trainer = if from_trainer || cfg.use_importance_sampling_correction || source.needs_distributions() {
+        position_stats(models.policy, prompts, &rollouts, cfg)?
     } else {
         vec![]
     };
+    let trainer_p: Vec<Vec<f32>> = trainer.iter().map(|row| row.iter().map(|p| p.logprob).collect()).collect();
+    let mut self_rewards: Vec<group::SelfRewards> = if trainer.is_empty() {
+        vec![group::SelfRewards::default(); rollouts.len()]
+    } else {
+        trainer
+            .iter()
+            .map(|row| {
+                let stats: Vec<(f64, f64)> =
+                    row.iter().map(|p| (f64::from(p.self_certainty), f64::from(p.entropy))).collect();
+                group::SelfRewards::from_positions(&stats)
+            })
+            .collect()
+    };
+    // Answers vote together when the verifier calls them equal, as in maj@k (src/eval.rs).
+    let answers: Vec<Option<String>> =
+        rollouts.iter().map(|x| task.answer(prompt_ids[x.prompt_index], &x.tokens)).collect();
+    let answers: Vec<Option<String>> = answers
+        .chunks(cfg.samples_per_prompt)
+        .flat_map(|g| if g.iter().any(Option::is_some) { crate::eval::canonical(g) } else { g.to_vec() })
+        .collect();
+    if answers.iter().any(Option::is_some) || source == sharpen_toy::RewardSource::Majority {
+        group::set_majority(&mut self_rewards, &answers, &r, cfg.samples_per_prompt);
+    }
+    let regime_r: Vec<f64> = self_rewards.iter().zip(&r).map(|(sr, &t)| sr.reward(source, t)).collect::<Result<_>>()?;
     let sampler_p = sampler_sums(&rollouts);
     let p = if from_trainer { sums(&trainer_p) } else { sampler_p.clone() };
-    let mut batch = group::score_groups(rollouts, &r, &sums(&s), &p, regime, cfg.samples_per_prompt);
+    let mut batch = group::score_groups(rollouts, &regime_r, &sums(&s), &p, regime, cfg.samples_per_prompt);
+    for ((b, &t), sr) in batch.iter_mut().zip(&r).zip(self_rewards) {
+        b.task_reward = t;
+        b.self_rewards = sr;
+    }
     if cfg.use_importance_sampling_correction {
         for (b, tp) in batch.iter_mut().zip(&trainer_p) {
             b.token_weights =
@@ -248,6 +280,27 @@ fn token_logprobs(
     rollouts: &[Rollout],
     cfg: &TrainConfig,
 ) -> Result<Vec<Vec<f32>>> {
+    per_micro_batch(model, prompts, rollouts, cfg, |s| loss::token_logprobs(model, s, cfg.head_chunk))
+}
+
+/// [`token_logprobs`] with each position's self-certainty and entropy, from the same pass.
+fn position_stats(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    rollouts: &[Rollout],
+    cfg: &TrainConfig,
+) -> Result<Vec<Vec<crate::model::PositionStats>>> {
+    per_micro_batch(model, prompts, rollouts, cfg, |s| loss::position_stats(model, s, cfg.head_chunk))
+}
+
+/// One row of values per rollout, `f` applied to the packed micro-batches.
+fn per_micro_batch<T: Clone>(
+    model: &Model,
+    prompts: &[Vec<u32>],
+    rollouts: &[Rollout],
+    cfg: &TrainConfig,
+    f: impl Fn(&loss::Sequences) -> Result<Vec<Vec<T>>>,
+) -> Result<Vec<Vec<T>>> {
     let mut out = Vec::with_capacity(rollouts.len());
     for chunk in rollouts.chunks(cfg.micro_batch.max(1)) {
         if chunk.iter().all(|r| r.tokens.is_empty()) {
@@ -256,7 +309,7 @@ fn token_logprobs(
         }
         let p: Vec<&[u32]> = chunk.iter().map(|r| prompts[r.prompt_index].as_slice()).collect();
         let r: Vec<&[u32]> = chunk.iter().map(|r| r.tokens.as_slice()).collect();
-        out.extend(loss::token_logprobs(model, &loss::pack(&p, &r, model.device())?, cfg.head_chunk)?);
+        out.extend(f(&loss::pack(&p, &r, model.device())?)?);
     }
     Ok(out)
 }
@@ -290,7 +343,7 @@ fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr:
     let len = Summary::of(&lengths);
     StepRecord {
         step,
-        task_reward: mean(&|s| s.scores.task),
+        task_reward: mean(&|s| s.task_reward),
         regime_reward: Summary::of(&batch.iter().map(|s| s.reward).collect::<Vec<_>>()),
         advantage: Summary::of(&batch.iter().map(|s| s.advantage).collect::<Vec<_>>()),
         length: LengthSummary {
@@ -309,7 +362,17 @@ fn step_record(step: u64, batch: &[ScoredRollout], norm: f64, clipped: bool, lr:
         lr,
         val_accuracy: None,
         wall_time_s: wall,
+        self_certainty: batch_mean(batch, |s| s.self_rewards.self_certainty),
+        token_entropy: batch_mean(batch, |s| s.self_rewards.entropy),
+        majority_agreement: batch_mean(batch, |s| s.self_rewards.majority),
+        majority_accuracy: batch_mean(batch, |s| s.self_rewards.group_majority_accuracy),
     }
+}
+
+/// The batch mean of a per-response quantity, when every response has it.
+fn batch_mean(batch: &[ScoredRollout], f: impl Fn(&ScoredRollout) -> Option<f64>) -> Option<f64> {
+    let xs: Vec<f64> = batch.iter().map(f).collect::<Option<_>>()?;
+    (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64)
 }
 
 /// On resume, drop the records of steps the checkpoint does not contain (they will be redone)

@@ -151,8 +151,10 @@ fn config_changes(log: &Path, cfg: &TrainConfig) -> Result<BTreeMap<String, [ser
         if BOOKKEEPING.contains(&k.as_str()) && !(k == "steps" && steps_decide_data) {
             continue;
         }
-        // A key the old header lacks counts as a change: its default may not be what that run did.
-        let o = old.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        // A key the old header lacks counts as a change: its default may not be what that run
+        // did. Except `reward`: before the key existed every run trained on the task reward.
+        let absent = if k == "reward" { serde_json::json!("task") } else { serde_json::Value::Null };
+        let o = old.get(k).cloned().unwrap_or(absent);
         if &o != v {
             changes.insert(k.clone(), [o, v.clone()]);
         }

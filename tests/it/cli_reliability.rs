@@ -83,6 +83,27 @@ fn resume_refuses_a_changed_experiment_unless_allowed() {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
+/// A log written before the `reward` key existed trained on the task reward: resuming it with
+/// the default is no change, resuming it with a self-reward is one.
+#[test]
+fn a_log_from_before_the_reward_key_resumes_as_the_task_reward() {
+    let out = scratch("reward-key");
+    ok(&train(&out, &["steps=1"], &[]));
+    let log = out.join("log.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(header["config"].as_object_mut().unwrap().remove("reward"), Some(serde_json::json!("task")));
+    lines[0] = header.to_string();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    refused(&train(&out, &["steps=2", "reward=\"majority\""], &["--resume"]), "reward");
+    ok(&train(&out, &["steps=2"], &["--resume"]));
+    let log = sharpen::analysis::runlog::RunLog::read(&log).unwrap();
+    assert!(log.config_changes.is_empty(), "{:?}", log.config_changes);
+    assert_eq!(log.steps.len(), 2);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
 #[test]
 fn a_torn_log_tail_is_dropped_on_resume_and_resumed_logs_equal_straight_ones() {
     let straight = scratch("straight");

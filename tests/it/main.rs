@@ -24,6 +24,7 @@ mod rollout_tiny;
 mod shape_configs;
 mod smollm2_gguf;
 mod smollm2_model;
+mod train_selfreward;
 mod train_tiny;
 mod verifier_cases;
 mod verifier_total;

@@ -6,6 +6,8 @@
 //! * [`theory`] — T1–T3 as functions (closed forms, local effect on accuracy, the unfavourable optimum).
 //! * [`dynamics`] — T7: exact flows, fixed points and stochastic training of softmax policies.
 //! * [`rloo`] — the leave-one-out advantage the toy and LLM trainers share.
+//! * [`selfreward`] — self-rewards (self-certainty, negative entropy, majority pseudo-labels) as
+//!   reward sources beside the task reward, shared with the LLM trainer.
 //! * [`mcmc`] — inference-time power sampling: Metropolis–Hastings toward π_ref^α over any
 //!   autoregressive model.
 //! * [`tree`] — tabular autoregressive models with EOS: T4–T6 and T8 by exact DP over prefixes.
@@ -24,6 +26,7 @@ pub mod regime;
 pub mod report;
 pub mod rloo;
 pub mod scenarios;
+pub mod selfreward;
 pub mod statespace;
 pub mod theory;
 pub mod tree;
@@ -31,3 +34,4 @@ pub mod tree;
 pub use bandit::{Bandit, Response};
 pub use error::ToyError;
 pub use regime::{Mode, Normalization, Regime};
+pub use selfreward::RewardSource;

@@ -1,4 +1,4 @@
-//! P1–P6 on synthetic run logs whose trends are known: each claim must hold when the logs follow
+//! P1–P7 on synthetic run logs whose trends are known: each claim must hold when the logs follow
 //! the theory, fail when they contradict it, and report "not enough data" on tiny logs.
 
 use crate::common;
@@ -131,4 +131,54 @@ fn missing_evaluations_are_named_in_the_evidence() {
     let c = cs.iter().find(|c| c.claim.contains("pass@k")).unwrap();
     assert_eq!(c.verdict, Verdict::NotEnoughData);
     assert!(c.evidence.contains("evaluation records"), "{c:?}");
+}
+
+#[test]
+fn p7_self_rewards_move_what_they_reward() {
+    let sc = Shape { reward: Some("self_certainty"), self_certainty: Some((1.0, 1.6)), ..Shape::default() };
+    let ne = Shape { reward: Some("neg_entropy"), token_entropy: Some((2.0, 1.2)), ..Shape::default() };
+    let maj = Shape {
+        reward: Some("majority"),
+        acc: (0.40, 0.52),
+        majority: Some((0.5, 0.9)),
+        majority_acc: Some((0.55, 0.55)),
+        ..Shape::default()
+    };
+    let task = Shape { acc: (0.4, 0.7), ..Shape::default() };
+    let runs = [
+        run(Regime::task_reward(), 0, 150, sc, false),
+        run(Regime::task_reward(), 0, 150, ne, false),
+        run(Regime::task_reward(), 0, 150, maj, false),
+        run(Regime::task_reward(), 0, 150, task, false),
+    ];
+    let groups = group(&runs);
+    assert_eq!(groups.len(), 4, "each reward source is its own group");
+    let cs = check_all(&groups);
+    assert_eq!(verdict(&cs, "self-certainty rises"), Verdict::Holds);
+    assert_eq!(verdict(&cs, "entropy falls"), Verdict::Holds);
+    assert_eq!(verdict(&cs, "agreement with the Group's majority rises"), Verdict::Holds);
+    assert_eq!(verdict(&cs, "not above it"), Verdict::Holds);
+    // The self-reward groups carry only P7; the task-reward group keeps P2.
+    assert_eq!(cs.iter().filter(|c| c.prediction == "P7").count(), 4);
+    assert!(cs.iter().filter(|c| c.prediction == "P7").all(|c| c.group.contains(" reward=")), "{cs:#?}");
+    assert_eq!(verdict(&cs, "validation accuracy rises"), Verdict::Holds);
+
+    // The opposite movements fail; accuracy well above the base model's majority vote fails.
+    let sc = Shape { self_certainty: Some((1.6, 1.0)), ..sc };
+    let ne = Shape { token_entropy: Some((1.2, 2.0)), ..ne };
+    let maj = Shape { acc: (0.40, 0.80), majority: Some((0.9, 0.5)), ..maj };
+    let cs = check_all(&group(&[
+        run(Regime::task_reward(), 0, 150, sc, false),
+        run(Regime::task_reward(), 0, 150, ne, false),
+        run(Regime::task_reward(), 0, 150, maj, false),
+    ]));
+    assert_eq!(verdict(&cs, "self-certainty rises"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "entropy falls"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "majority rises"), Verdict::Fails);
+    assert_eq!(verdict(&cs, "not above it"), Verdict::Fails);
+
+    // Logs without the quantities (a run from before they were logged): not enough data.
+    let bare = Shape { reward: Some("self_certainty"), ..Shape::default() };
+    let cs = checks(&[run(Regime::task_reward(), 0, 150, bare, false)]);
+    assert_eq!(verdict(&cs, "self-certainty rises"), Verdict::NotEnoughData);
 }

@@ -93,7 +93,7 @@ pub struct ExactState {
     /// The most likely response and its probability.
     pub mode: usize,
     pub mode_prob: f64,
-    /// J = E_π[r] with P = log π.
+    /// J = E_π[r] with P = log π (NaN on a tree trained on a self-reward, where it is not computed).
     pub objective: f64,
 }
 

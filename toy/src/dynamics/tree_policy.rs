@@ -13,11 +13,16 @@
 //!   U(n) = Σ_o q(o|n) W(n, o),
 //! and J = U(root) = E_q[r]. This is for ordinary rollouts; with EOS ignored the rollouts come
 //! from a different (EOS-masked) distribution and no such identity holds.
+//!
+//! The r of the reward can come from a self-reward instead of the task (docs/design.md §1a; see
+//! [`TabularTree::with_reward_source`]): the sampled estimator then uses it, while the closed
+//! forms above, written for r = the task reward, refuse it.
 
 use super::estimator::{sample_categorical, ExactState, Rollout, Trainable};
 use super::objective::Objective;
 use crate::error::ToyError;
 use crate::regime::Scores;
+use crate::selfreward::{tree_group_rewards, RewardSource};
 use crate::tree::dp::sequence_log_probs;
 use crate::tree::{Policy, Tree};
 
@@ -30,13 +35,32 @@ pub struct TabularTree {
     c: f64,
     /// S of the complete sequence stopping at each node (−∞ where none stops).
     seq_ref: Vec<f64>,
+    /// Where the r of the objective's reward comes from (the task by default).
+    reward_source: RewardSource,
 }
 
 impl TabularTree {
     pub fn new(tree: Tree, objective: Objective, ignore_eos: bool) -> Result<Self, ToyError> {
         let seq_ref = sequence_log_probs(&tree, tree.base());
         let c = objective.policy_coefficient();
-        Ok(Self { tree, objective, ignore_eos, c, seq_ref })
+        Ok(Self { tree, objective, ignore_eos, c, seq_ref, reward_source: RewardSource::Task })
+    }
+
+    /// Train on a self-reward in place of the task reward r: a sequence's self-certainty or
+    /// negative mean token entropy under the policy that sampled it (its own conditionals, EOS
+    /// included even when rollouts ignore it, as the LLM trainer reads its logits), or the
+    /// majority pseudo-label within each sampled Group of K. Only the sampled estimator
+    /// (`sample`) supports it; the closed forms assume the task reward and refuse it.
+    pub fn with_reward_source(self, reward_source: RewardSource) -> Self {
+        Self { reward_source, ..self }
+    }
+
+    pub fn reward_source(&self) -> RewardSource {
+        self.reward_source
+    }
+
+    fn task_source_only(&self, what: &str) {
+        assert_eq!(self.reward_source, RewardSource::Task, "{what} is written for the task reward only");
     }
 
     pub fn tree(&self) -> &Tree {
@@ -91,8 +115,9 @@ impl TabularTree {
         Policy { log_edge, log_stop }
     }
 
-    /// J(δ) = E_q[r], by enumerating the complete sequences.
+    /// J(δ) = E_q[r], by enumerating the complete sequences (task reward source only).
     pub fn objective_value(&self, delta: &[f64]) -> f64 {
+        self.task_source_only("objective_value");
         let lq = sequence_log_probs(&self.tree, &self.policy(delta));
         (0..self.tree.len())
             .filter(|&n| lq[n] > f64::NEG_INFINITY)
@@ -100,8 +125,10 @@ impl TabularTree {
             .sum()
     }
 
-    /// G(δ): the expected gradient of the RLOO estimator (sequence-level loss, EOS not ignored).
+    /// G(δ): the expected gradient of the RLOO estimator (sequence-level loss, EOS not ignored;
+    /// task reward source only).
     pub fn expected_gradient(&self, delta: &[f64]) -> Vec<f64> {
+        self.task_source_only("expected_gradient");
         let q = self.policy(delta);
         let len = self.tree.len();
         let reach = crate::tree::dp::prefix_log_probs(&self.tree, &q);
@@ -148,7 +175,7 @@ impl Trainable for TabularTree {
     fn sample(&self, delta: &[f64], k: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<Rollout> {
         let base = self.tree.base();
         let len = self.tree.len();
-        (0..k)
+        let mut rollouts: Vec<Rollout> = (0..k)
             .map(|_| {
                 let (mut n, mut p, mut s) = (0usize, 0.0, 0.0);
                 loop {
@@ -177,10 +204,23 @@ impl Trainable for TabularTree {
                 }
                 let length = self.tree.depth(n);
                 let task = self.tree.reward(n);
-                let reward = self.objective.reward(&Scores { task, ref_logprob: s, policy_logprob: p, length });
-                Rollout { response: n, task, ref_logprob: s, policy_logprob: p, length, reward }
+                Rollout { response: n, task, ref_logprob: s, policy_logprob: p, length, reward: 0.0 }
             })
-            .collect()
+            .collect();
+        // The r the objective sees: the task reward, or a self-reward of the sampling policy.
+        let nodes: Vec<usize> = rollouts.iter().map(|r| r.response).collect();
+        let r = match self.reward_source {
+            RewardSource::Task | RewardSource::Majority => {
+                tree_group_rewards(&self.tree, base, &nodes, self.reward_source)
+            }
+            s => tree_group_rewards(&self.tree, &self.policy(delta), &nodes, s),
+        };
+        for (ro, r) in rollouts.iter_mut().zip(r) {
+            let scores =
+                Scores { task: r, ref_logprob: ro.ref_logprob, policy_logprob: ro.policy_logprob, length: ro.length };
+            ro.reward = self.objective.reward(&scores);
+        }
+        rollouts
     }
 
     fn add_score(&self, delta: &[f64], rollout: &Rollout, weight: f64, grad: &mut [f64]) {
@@ -229,6 +269,10 @@ impl Trainable for TabularTree {
             if l > mode_lq {
                 (mode, mode_lq) = (n, l);
             }
+        }
+        if self.reward_source != RewardSource::Task {
+            // J is written for the task reward; a self-reward's objective is not computed here.
+            obj = f64::NAN;
         }
         ExactState {
             accuracy: acc,

@@ -3,6 +3,7 @@
 //! brute force, finite differences or the prefix-tree reference.
 
 mod common;
+mod selfreward;
 mod statespace;
 mod t1_closed_forms;
 mod t2_local_effect;

@@ -22,6 +22,13 @@ pub struct Shape {
     pub pass16: (f64, f64),
     pub clip_rate: f64,
     pub noise: f64,
+    /// The header's `reward` key (None: not written, i.e. the task reward).
+    pub reward: Option<&'static str>,
+    /// The self-reward quantities of the step records (None: not logged).
+    pub self_certainty: Option<(f64, f64)>,
+    pub token_entropy: Option<(f64, f64)>,
+    pub majority: Option<(f64, f64)>,
+    pub majority_acc: Option<(f64, f64)>,
 }
 
 impl Default for Shape {
@@ -35,6 +42,11 @@ impl Default for Shape {
             pass16: (0.9, 0.9),
             clip_rate: 0.2,
             noise: 0.02,
+            reward: None,
+            self_certainty: None,
+            token_entropy: None,
+            majority: None,
+            majority_acc: None,
         }
     }
 }
@@ -48,6 +60,9 @@ pub fn records(regime: Regime, seed: u64, steps: u64, shape: Shape, fixed_length
     let mut config = BTreeMap::new();
     if fixed_length {
         config.insert("ignore_eos".to_string(), serde_json::Value::Bool(true));
+    }
+    if let Some(r) = shape.reward {
+        config.insert("reward".to_string(), serde_json::Value::String(r.into()));
     }
     let mut out =
         vec![Record::Run(RunHeader { source: "llm".into(), model: "synthetic".into(), regime, seed, config })];
@@ -87,6 +102,10 @@ pub fn records(regime: Regime, seed: u64, steps: u64, shape: Shape, fixed_length
             lr: 1e-6,
             val_accuracy: (step % 10 == 0).then(|| (lerp(shape.acc, t) + noise(shape.noise)).clamp(0.0, 1.0)),
             wall_time_s: step as f64,
+            self_certainty: shape.self_certainty.map(|x| lerp(x, t) + noise(shape.noise)),
+            token_entropy: shape.token_entropy.map(|x| lerp(x, t) + noise(shape.noise)),
+            majority_agreement: shape.majority.map(|x| (lerp(x, t) + noise(shape.noise * 5.0)).clamp(0.0, 1.0)),
+            majority_accuracy: shape.majority_acc.map(|x| (lerp(x, t) + noise(shape.noise * 5.0)).clamp(0.0, 1.0)),
         }));
     }
     out.push(Record::Eval(eval(steps, 1.0)));
