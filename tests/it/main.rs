@@ -20,6 +20,7 @@ mod model_backward;
 mod model_fixtures;
 mod problem_parser;
 mod rollout_device;
+mod rollout_power;
 mod rollout_tiny;
 mod shape_configs;
 mod smollm2_gguf;
