@@ -4,6 +4,7 @@
 mod chat_templates;
 mod cli_analysis;
 mod cli_bench;
+mod cli_power;
 mod cli_reliability;
 mod cli_sample;
 mod cli_toy;
