@@ -60,8 +60,8 @@ fn marginals(law: &TwoTokenLaw, alpha: f64) -> ([Vec<f64>; 2], [Vec<f64>; 2]) {
         if eos(a) {
             w2[a][v] = alpha * law.first[a];
         } else {
-            for b in 0..v {
-                w2[a][b] = alpha * (law.first[a] + law.second[a][b]);
+            for (w, &lp) in w2[a].iter_mut().zip(&law.second[a]) {
+                *w = alpha * (law.first[a] + lp);
             }
         }
         w1[a] = lse(&w2[a]);
@@ -77,12 +77,12 @@ fn marginals(law: &TwoTokenLaw, alpha: f64) -> ([Vec<f64>; 2], [Vec<f64>; 2]) {
     };
     let temp_first = tq(&law.first);
     let mut temp_second = vec![0.0; v + 1];
-    for a in 0..v {
+    for (a, &qa) in temp_first.iter().enumerate() {
         if eos(a) {
-            temp_second[v] += temp_first[a];
+            temp_second[v] += qa;
         } else {
             for (b, q) in tq(&law.second[a]).into_iter().enumerate() {
-                temp_second[b] += temp_first[a] * q;
+                temp_second[b] += qa * q;
             }
         }
     }
