@@ -245,9 +245,13 @@ pub fn power_sample_with(
     let blocks = ends.iter().map(Vec::len).max().unwrap_or(0);
     for b in 0..blocks {
         let live: Vec<usize> = (0..chains.len()).filter(|&c| b < ends[c].len()).collect();
-        // Extend each state to the block's end: a proposal accepted unconditionally.
-        let reqs: Vec<(usize, usize, usize)> =
-            live.iter().map(|&c| (c, chains[c].state.tokens.len(), ends[c][b])).collect();
+        // Extend each unfinished state to the block's end: a proposal accepted unconditionally
+        // (a state that stopped in an earlier block is complete and stays as it is).
+        let reqs: Vec<(usize, usize, usize)> = live
+            .iter()
+            .filter(|&&c| !chains[c].state.stopped)
+            .map(|&c| (c, chains[c].state.tokens.len(), ends[c][b]))
+            .collect();
         for (c, prop, kv) in propose(model, prompts, eos_ids, a, &mut chains, &reqs)? {
             chains[c].state = prop;
             chains[c].kv = kv;

@@ -186,6 +186,8 @@ fn logprobs_are_the_models_own_and_forward_tokens_are_counted() {
             let eos = r.tokens.last().is_some_and(|t| EOS.contains(t));
             assert_eq!(r.stop == StopReason::Eos, eos, "{name}: {r:?}");
             assert!(eos || r.tokens.len() == 9, "{name}: a response stops at EOS or the cap: {r:?}");
+            // Nothing follows an EOS, also when it came in an earlier block.
+            assert!(!r.tokens[..r.tokens.len() - 1].iter().any(|t| EOS.contains(t)), "{name}: {r:?}");
         }
     }
 }
