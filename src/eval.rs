@@ -1,16 +1,18 @@
 //! Evaluation (docs/design.md §4): n samples per problem at temperature 1, the unbiased pass@k, maj@k
-//! (answers grouped by the verifier's equivalence), and mean response length.
+//! (answers grouped by the verifier's equivalence), mean response length, and the cost in forward
+//! tokens; with power sampling (`EvalSettings::power`) the samples come from π_ref^α by MCMC.
 
 use crate::data::Problem;
 use crate::lm::LanguageModel;
 use crate::model::Model;
-use crate::rollout::{sample, Rollout, SamplingParams};
+use crate::rollout::{power_sample, sample, Rollout, SamplingParams};
 use crate::task::math::{MathTask, PromptStyle};
 use crate::task::Task;
 use crate::verify;
 use anyhow::{bail, Result};
 use serde::Serialize;
 use sharpen_analysis::metrics::{maj_at_k, pass_at_k, AnswerCounts, PAPER_SUBSETS};
+use sharpen_toy::mcmc::PowerSampler;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct EvalSettings {
     /// Rows (problems × n) sampled together.
     pub batch_rows: usize,
     pub prompt_style: PromptStyle,
+    /// Power sampling (MCMC towards π_ref^α) instead of plain sampling at `temperature`.
+    pub power: Option<PowerSampler>,
 }
 
 /// Per-problem outcome.
@@ -48,7 +52,30 @@ pub struct EvalResult {
     pub pass_at_k: BTreeMap<String, f64>,
     pub maj_at_k: BTreeMap<String, f64>,
     pub mean_length: f64,
+    /// What the samples cost in forward tokens (set by [`evaluate`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
     pub per_problem: Vec<ProblemResult>,
+}
+
+/// The forward tokens a sample cost, averaged over samples.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cost {
+    /// Next-token evaluations: one per token decided — a plain sample's length; for a power
+    /// sample, its initial draw and every proposed suffix, rejected ones included.
+    pub forward_tokens_per_sample: f64,
+    /// Prompt tokens prefilled, per sample: the whole prompt for every plain sample; once per
+    /// prompt (all but its last token) shared by its n power chains.
+    pub prefill_tokens_per_sample: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<PowerReport>,
+}
+
+/// The power sampler an evaluation ran, and how often its moves were accepted.
+#[derive(Debug, Clone, Serialize)]
+pub struct PowerReport {
+    pub sampler: PowerSampler,
+    pub acceptance_rate: f64,
 }
 
 /// Group answers that the verifier calls equal under one representative, so that `1/2` and
@@ -95,7 +122,43 @@ pub fn evaluate(
     };
     let ids: Vec<usize> = (0..task.len()).collect();
     let per_call = (s.batch_rows / s.n.max(1)).max(1);
-    let samples = sample_and_score(&lm.model, &lm.eos_ids, &task, &ids, s.n, per_call, &params, on_batch)?;
+    // The cost in forward tokens: next-token evaluations (every decided token, proposals
+    // included) and the prompt prefill, summed over every sample.
+    let (mut decode, mut prefill, mut proposed, mut accepted) = (0usize, 0usize, 0usize, 0usize);
+    let samples = match &s.power {
+        None => {
+            let draw = |prompts: &[Vec<u32>], stream_offset: u64| -> Result<Vec<Rollout>> {
+                let p = SamplingParams { stream_offset, ..params.clone() };
+                let out = sample(&lm.model, prompts, s.n, &lm.eos_ids, &p)?;
+                // Every row prefills its whole prompt and evaluates each of its tokens once.
+                prefill += out.iter().map(|r| prompts[r.prompt_index].len()).sum::<usize>();
+                decode += out.iter().map(|r| r.tokens.len()).sum::<usize>();
+                Ok(out)
+            };
+            sample_and_score_with(&task, &ids, s.n, per_call, 0, draw, on_batch)?
+        }
+        Some(power) => {
+            let draw = |prompts: &[Vec<u32>], stream_offset: u64| -> Result<Vec<Rollout>> {
+                let p = SamplingParams { stream_offset, ..params.clone() };
+                let out = power_sample(&lm.model, prompts, s.n, &lm.eos_ids, &p, power)?;
+                prefill += out.prefill_tokens;
+                decode += out.samples.iter().map(|x| x.forward_tokens).sum::<usize>();
+                proposed += out.samples.iter().map(|x| x.proposed).sum::<usize>();
+                accepted += out.samples.iter().map(|x| x.accepted).sum::<usize>();
+                Ok(out.samples.into_iter().map(|x| x.rollout).collect())
+            };
+            sample_and_score_with(&task, &ids, s.n, per_call, 0, draw, on_batch)?
+        }
+    };
+    let total = (problems.len() * s.n).max(1) as f64;
+    let cost = Cost {
+        forward_tokens_per_sample: decode as f64 / total,
+        prefill_tokens_per_sample: prefill as f64 / total,
+        power: s.power.map(|sampler| PowerReport {
+            sampler,
+            acceptance_rate: if proposed > 0 { accepted as f64 / proposed as f64 } else { 0.0 },
+        }),
+    };
     let per_problem = problems
         .iter()
         .zip(samples)
@@ -108,7 +171,9 @@ pub fn evaluate(
             answers: x.answers,
         })
         .collect();
-    summarize(per_problem, s)
+    let mut res = summarize(per_problem, s)?;
+    res.cost = Some(cost);
+    Ok(res)
 }
 
 /// The one evaluation loop (`sharpen eval`, validation and the in-run evaluation all use it):
@@ -125,14 +190,32 @@ pub fn sample_and_score(
     n: usize,
     per_call: usize,
     params: &SamplingParams,
+    on_batch: impl FnMut(usize),
+) -> Result<Vec<ProblemSamples>> {
+    let draw = |prompts: &[Vec<u32>], stream_offset: u64| -> Result<Vec<Rollout>> {
+        let p = SamplingParams { stream_offset, ..params.clone() };
+        Ok(sample(model, prompts, n, eos_ids, &p)?)
+    };
+    sample_and_score_with(task, ids, n, per_call, params.stream_offset, draw, on_batch)
+}
+
+/// [`sample_and_score`] with the sampler given: `draw(prompts, stream_offset)` returns n rollouts
+/// of each prompt in order (prompt 0's n, prompt 1's, ...), its rows on the random streams from
+/// `stream_offset` on — plain batched sampling, or power sampling (`sharpen eval --power`).
+pub fn sample_and_score_with(
+    task: &dyn Task,
+    ids: &[usize],
+    n: usize,
+    per_call: usize,
+    stream_offset: u64,
+    mut draw: impl FnMut(&[Vec<u32>], u64) -> Result<Vec<Rollout>>,
     mut on_batch: impl FnMut(usize),
 ) -> Result<Vec<ProblemSamples>> {
     let per_call = per_call.max(1);
     let mut out = Vec::with_capacity(ids.len());
     for (c, chunk) in ids.chunks(per_call).enumerate() {
         let prompts: Vec<Vec<u32>> = chunk.iter().map(|&i| task.prompt(i).to_vec()).collect();
-        let p = SamplingParams { stream_offset: params.stream_offset + (c * per_call * n) as u64, ..params.clone() };
-        let rollouts = sample(model, &prompts, n, eos_ids, &p)?;
+        let rollouts = draw(&prompts, stream_offset + (c * per_call * n) as u64)?;
         for (j, &i) in chunk.iter().enumerate() {
             let mine: Vec<&Rollout> = rollouts.iter().filter(|r| r.prompt_index == j).collect();
             let rewards: Vec<f64> = mine.iter().map(|r| task.score(i, &r.tokens)).collect();
@@ -169,6 +252,7 @@ fn summarize(per_problem: Vec<ProblemResult>, s: &EvalSettings) -> Result<EvalRe
         pass_at_k: pass,
         maj_at_k: maj,
         mean_length,
+        cost: None,
         per_problem,
     })
 }
@@ -229,6 +313,7 @@ mod tests {
             seed: 0,
             batch_rows: 1,
             prompt_style: PromptStyle::Cot,
+            power: None,
         }
     }
 

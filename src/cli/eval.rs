@@ -36,6 +36,8 @@ pub struct EvalArgs {
     #[command(flatten)]
     pub sampling: super::SamplingFlags,
     #[command(flatten)]
+    pub power: super::PowerFlags,
+    #[command(flatten)]
     pub device: super::DeviceFlags,
     /// Evaluate only the first N problems (0 = all).
     #[arg(long, default_value_t = 0)]
@@ -61,6 +63,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     if a.n == 0 || a.k.iter().any(|&k| k == 0 || k > a.n) {
         bail!("need n >= 1 and every k in 1..=n (n = {}, k = {:?})", a.n, a.k);
     }
+    let power = a.power.resolve(&a.sampling)?;
     // Check the output before hours of sampling, not after.
     if let Some(out) = &a.out {
         sharpen_analysis::atomic::check_writable(out)
@@ -88,6 +91,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
             StyleArg::Cot => PromptStyle::Cot,
             StyleArg::AnswerPrefix => PromptStyle::AnswerPrefix,
         },
+        power,
     };
     let bar = ProgressBar::new(problems.len() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} problems [{elapsed} < {eta}]")?);
@@ -101,6 +105,7 @@ pub fn run(a: &EvalArgs) -> Result<()> {
         let summary = serde_json::json!({
             "problems": res.problems, "samples_per_problem": res.samples_per_problem,
             "pass_at_k": res.pass_at_k, "maj_at_k": res.maj_at_k, "mean_length": res.mean_length,
+            "cost": res.cost,
         });
         println!("{summary}");
     } else {
@@ -108,6 +113,22 @@ pub fn run(a: &EvalArgs) -> Result<()> {
             "{} problems × {} samples, mean length {:.1} tokens",
             res.problems, res.samples_per_problem, res.mean_length
         );
+        if let Some(c) = &res.cost {
+            print!(
+                "forward tokens per sample: {:.1} next-token evaluations + {:.1} prompt prefill",
+                c.forward_tokens_per_sample, c.prefill_tokens_per_sample
+            );
+            match &c.power {
+                Some(p) => println!(
+                    " (power α = {}, {} proposal, {} moves per block, acceptance {:.3})",
+                    p.sampler.alpha,
+                    p.sampler.proposal.name(),
+                    p.sampler.steps,
+                    p.acceptance_rate
+                ),
+                None => println!(),
+            }
+        }
         println!("{:>4}  {:>8}  {:>8}", "k", "pass@k", "maj@k");
         for (k, p) in &res.pass_at_k {
             println!("{k:>4}  {p:>8.4}  {:>8.4}", res.maj_at_k[k]);

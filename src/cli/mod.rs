@@ -73,6 +73,53 @@ pub struct SamplingFlags {
     pub seed: u64,
 }
 
+/// Inference-time power sampling, shared by `sharpen sample` and `sharpen eval`: samples from
+/// π_ref^α by Metropolis–Hastings over whole responses (`sharpen::rollout::power_sample`).
+#[derive(Args, Debug, Clone)]
+pub struct PowerFlags {
+    /// Sample from π_ref^α (sequence-level power, α > 0) by MCMC instead of at --temperature.
+    #[arg(long, value_name = "ALPHA")]
+    pub power: Option<f64>,
+    /// K: Metropolis–Hastings moves per block (needed with --power).
+    #[arg(long, value_name = "K")]
+    pub mcmc_steps: Option<usize>,
+    /// The moves' proposal: temperature (token temperature 1/α, the paper's) or base (π_ref).
+    #[arg(long, value_name = "LAW")]
+    pub proposal: Option<String>,
+    /// B: tokens per block of the block-wise schedule [default: one block, whole responses].
+    #[arg(long, value_name = "B")]
+    pub block: Option<usize>,
+}
+
+impl PowerFlags {
+    /// The power sampler, or None without --power; inconsistent flags are errors, not ignored.
+    pub fn resolve(&self, sampling: &SamplingFlags) -> anyhow::Result<Option<sharpen::toy::mcmc::PowerSampler>> {
+        use sharpen::toy::mcmc::{PowerSampler, Proposal};
+        let Some(alpha) = self.power else {
+            if self.mcmc_steps.is_some() || self.proposal.is_some() || self.block.is_some() {
+                anyhow::bail!("--mcmc-steps, --proposal and --block need --power ALPHA");
+            }
+            return Ok(None);
+        };
+        if !(alpha.is_finite() && alpha > 0.0) {
+            anyhow::bail!("--power must be a finite α > 0, got {alpha}");
+        }
+        let steps = match self.mcmc_steps {
+            None => anyhow::bail!("--power needs --mcmc-steps K (Metropolis–Hastings moves per block)"),
+            Some(0) => anyhow::bail!("--mcmc-steps must be >= 1 (K = 0 is plain sampling at temperature 1/α)"),
+            Some(k) => k,
+        };
+        if self.block == Some(0) {
+            anyhow::bail!("--block must be >= 1 token");
+        }
+        if sampling.temperature != 1.0 || sampling.top_p != 1.0 {
+            anyhow::bail!("--power samples from its own proposal: leave --temperature and --top-p at 1");
+        }
+        let proposal = Proposal::parse(self.proposal.as_deref().unwrap_or("temperature"))?;
+        Ok(Some(PowerSampler::new(alpha, proposal, steps, self.block)?))
+    }
+}
+
 /// Where and in what precision a model runs: the same flags on sample, eval, train and bench rl.
 #[derive(Args, Debug, Clone)]
 pub struct DeviceFlags {

@@ -1,11 +1,11 @@
-//! `sharpen sample`: prompts in, sampled continuations out.
+//! `sharpen sample`: prompts in, sampled continuations out (plain, or power samples with --power).
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::Value;
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
-use sharpen::rollout::{sample, SamplingParams, StopReason};
+use sharpen::rollout::{power_sample, sample, PowerRollout, Rollout, SamplingParams, StopReason};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -30,6 +30,8 @@ pub struct SampleArgs {
     pub max_tokens: usize,
     #[command(flatten)]
     pub sampling: super::SamplingFlags,
+    #[command(flatten)]
+    pub power: super::PowerFlags,
     /// Take the most likely token at every step (ignores temperature and top-p).
     #[arg(long)]
     pub greedy: bool,
@@ -67,6 +69,10 @@ pub fn run(a: &SampleArgs) -> Result<()> {
     if a.n == 0 || a.max_tokens == 0 || a.batch_size == 0 {
         bail!("--n, --max-tokens and --batch-size must be >= 1");
     }
+    let power = a.power.resolve(&a.sampling)?;
+    if power.is_some() && (a.greedy || a.ignore_eos) {
+        bail!("--power samples from its own proposal: no --greedy or --ignore-eos");
+    }
     let prompts = match (&a.prompt, &a.prompts) {
         (Some(p), None) => vec![p.clone()],
         (None, Some(f)) => read_prompts(f)?,
@@ -91,7 +97,16 @@ pub fn run(a: &SampleArgs) -> Result<()> {
     for (c, chunk) in ids.chunks(per_call).enumerate() {
         let first = c * per_call;
         params.stream_offset = (first * a.n) as u64;
-        for mut r in sample(&lm.model, chunk, a.n, &lm.eos_ids, &params)? {
+        // Plain samples, or power samples with their chain's cost and acceptance.
+        let drawn: Vec<(Rollout, Option<PowerRollout>)> = match &power {
+            None => sample(&lm.model, chunk, a.n, &lm.eos_ids, &params)?.into_iter().map(|r| (r, None)).collect(),
+            Some(p) => power_sample(&lm.model, chunk, a.n, &lm.eos_ids, &params, p)?
+                .samples
+                .into_iter()
+                .map(|x| (x.rollout.clone(), Some(x)))
+                .collect(),
+        };
+        for (mut r, chain) in drawn {
             r.prompt_index += first;
             let text = lm.tokenizer.decode(&r.tokens, true)?;
             if a.json {
@@ -100,6 +115,16 @@ pub fn run(a: &SampleArgs) -> Result<()> {
                     "prompt": prompts[r.prompt_index], "text": text, "tokens": r.tokens,
                     "logprobs": r.logprobs, "stop": r.stop,
                 });
+                let line = match &chain {
+                    Some(c) => {
+                        let mut line = line;
+                        line["forward_tokens"] = c.forward_tokens.into();
+                        line["mcmc_proposed"] = c.proposed.into();
+                        line["mcmc_accepted"] = c.accepted.into();
+                        line
+                    }
+                    None => line,
+                };
                 println!("{line}");
             } else {
                 let stop = match r.stop {
@@ -113,6 +138,12 @@ pub fn run(a: &SampleArgs) -> Result<()> {
                     r.tokens.len(),
                     r.logprobs.iter().map(|&x| x as f64).sum::<f64>()
                 );
+                if let Some(c) = &chain {
+                    println!(
+                        "    (power sample: {} forward tokens, {}/{} moves accepted)",
+                        c.forward_tokens, c.accepted, c.proposed
+                    );
+                }
                 println!("{text}");
             }
         }

@@ -31,7 +31,7 @@ pub mod rope;
 mod weights;
 
 pub use backward::{BackwardOptions, PositionStats};
-pub use cache::KvCache;
+pub use cache::{GatherRow, KvCache};
 pub use config::{Arch, ModelConfig, RopeScaling};
 pub use decoder::{next_token_logprobs, Model};
 pub use error::ModelError;

@@ -14,8 +14,10 @@
 //! generator seeded with `seed`, so a run repeats for the same seed and batch.
 
 mod device;
+mod power;
 
 pub use device::{nucleus_mask, pick as pick_on_device};
+pub use power::{power_sample, power_sample_with, LogAcceptance, PowerOutput, PowerRollout};
 
 use crate::model::{KvCache, Model, ModelError};
 use candle_core::{DType, Device, Tensor};

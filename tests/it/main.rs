@@ -4,6 +4,7 @@
 mod chat_templates;
 mod cli_analysis;
 mod cli_bench;
+mod cli_power;
 mod cli_reliability;
 mod cli_sample;
 mod cli_toy;
@@ -20,6 +21,7 @@ mod model_backward;
 mod model_fixtures;
 mod problem_parser;
 mod rollout_device;
+mod rollout_power;
 mod rollout_tiny;
 mod shape_configs;
 mod smollm2_gguf;
