@@ -3,8 +3,7 @@
 
 use crate::data::Problem;
 use crate::lm::LanguageModel;
-use crate::model::Model;
-use crate::rollout::{sample, Rollout, SamplingParams};
+use crate::rollout::{sample, Decoder, Rollout, SamplingParams};
 use crate::task::math::{MathTask, PromptStyle};
 use crate::task::Task;
 use crate::verify;
@@ -70,8 +69,8 @@ fn canonical(answers: &[Option<String>]) -> Vec<Option<String>> {
 }
 
 /// `sharpen eval`: n samples of every problem with the model, scored by the math task.
-pub fn evaluate(
-    lm: &LanguageModel,
+pub fn evaluate<M: Decoder>(
+    lm: &LanguageModel<M>,
     problems: &[Problem],
     s: &EvalSettings,
     on_batch: impl FnMut(usize),
@@ -117,8 +116,8 @@ pub fn evaluate(
 /// depend on `per_call`'s split beyond the batch), each sample scored and its answer read by the
 /// task. `on_batch` hears how many problems each batch finished.
 #[allow(clippy::too_many_arguments)]
-pub fn sample_and_score(
-    model: &Model,
+pub fn sample_and_score<D: Decoder + ?Sized>(
+    model: &D,
     eos_ids: &[u32],
     task: &dyn Task,
     ids: &[usize],

@@ -5,7 +5,8 @@ use clap::Args;
 use serde_json::Value;
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
-use sharpen::rollout::{sample, SamplingParams, StopReason};
+use sharpen::quantized::QuantizedModel;
+use sharpen::rollout::{sample, Decoder, SamplingParams, StopReason};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -44,6 +45,11 @@ pub struct SampleArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub device: super::DeviceFlags,
+    /// Run a .gguf file's weights as stored on the CPU through candle-transformers' quantized
+    /// llama / qwen2 / qwen3 instead of dequantising them (sampling only; prompts of equal
+    /// length share a batch).
+    #[arg(long)]
+    pub quantized: bool,
 }
 
 /// The prompts of a JSONL file: each line a JSON string or an object with a "prompt" string.
@@ -72,9 +78,19 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         (None, Some(f)) => read_prompts(f)?,
         _ => bail!("give exactly one of --prompt and --prompts"),
     };
+    let loading = || format!("loading {}", a.model.display());
+    if a.quantized {
+        let lm = QuantizedModel::open(&a.model, &super::quantized_device(&a.device)?).with_context(loading)?;
+        return emit(a, &prompts, &lm);
+    }
     let (device, dtype) = a.device.resolve("auto")?;
     let opts = LoadOptions { dtype, device, trainable: false };
-    let lm = LanguageModel::open(&a.model, &opts).with_context(|| format!("loading {}", a.model.display()))?;
+    let lm = LanguageModel::open(&a.model, &opts).with_context(loading)?;
+    emit(a, &prompts, &lm)
+}
+
+/// Sample every prompt and print the samples.
+fn emit<M: Decoder>(a: &SampleArgs, prompts: &[String], lm: &LanguageModel<M>) -> Result<()> {
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {
         max_new_tokens: a.max_tokens,

@@ -1,0 +1,206 @@
+//! `--quantized`: SmolLM2-135M-Instruct's Q4_1 GGUF run as stored through candle-transformers'
+//! quantized llama (`sharpen::quantized`), against our f32 decoder on the exact dequantisation of
+//! the same file; sampling that is seed-deterministic whatever the batch split; and the one-line
+//! errors of `sharpen eval/sample --quantized`.
+//!
+//! The SmolLM2 tests need models/ (scripts/fetch-test-model.sh; .ci/run calls it).
+
+use candle_core::quantized::gguf_file;
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Device, IndexOp, Tensor};
+use serde_json::Value;
+use sharpen::lm::LanguageModel;
+use sharpen::model::LoadOptions;
+use sharpen::quantized::QuantizedModel;
+use sharpen::rollout::{sample, Decoder, SamplingParams};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn gguf_path() -> PathBuf {
+    let p = root().join("models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    // A missing model fails the test: the README's test command fetches it first.
+    assert!(p.exists(), "{} is absent: run scripts/fetch-test-model.sh", p.display());
+    p
+}
+
+fn quantized() -> &'static LanguageModel<QuantizedModel> {
+    static LM: OnceLock<LanguageModel<QuantizedModel>> = OnceLock::new();
+    LM.get_or_init(|| QuantizedModel::open(&gguf_path(), &Device::Cpu).expect("opening the GGUF quantized"))
+}
+
+fn fixture(name: &str) -> Value {
+    let p = root().join("tests/fixtures/smollm2").join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn u32s(v: &Value) -> Vec<u32> {
+    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+}
+
+fn sharpen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
+}
+
+#[test]
+fn tokenizer_template_and_eos_are_the_dequantised_models() {
+    let q = quantized();
+    let lm = LanguageModel::open(&gguf_path(), &LoadOptions::default()).unwrap();
+    assert_eq!(q.model.arch(), "llama");
+    assert_eq!(q.eos_ids, lm.eos_ids);
+    assert_eq!(q.model.vocab_size(), lm.model.config().vocab_size);
+    for c in fixture("greedy.json")["cases"].as_array().unwrap() {
+        assert_eq!(q.encode_prompt(c["prompt"].as_str().unwrap(), true).unwrap(), u32s(&c["prompt_ids"]));
+    }
+}
+
+#[test]
+fn sampling_is_seed_deterministic_and_independent_of_the_batch_split() {
+    let q = quantized();
+    let cases = fixture("greedy.json");
+    // Prompts of different lengths: the quantized model runs each as its own batch of n rows.
+    let prompts: Vec<Vec<u32>> =
+        cases["cases"].as_array().unwrap()[..3].iter().map(|c| u32s(&c["prompt_ids"])).collect();
+    assert!(prompts.windows(2).any(|w| w[0].len() != w[1].len()));
+    let p = SamplingParams { max_new_tokens: 12, seed: 7, ..SamplingParams::default() };
+    let all = sample(&q.model, &prompts, 2, &q.eos_ids, &p).unwrap();
+    assert_eq!(all.len(), 6);
+    assert_eq!(
+        sample(&q.model, &prompts, 2, &q.eos_ids, &p).unwrap().iter().map(|r| &r.tokens).collect::<Vec<_>>(),
+        all.iter().map(|r| &r.tokens).collect::<Vec<_>>()
+    );
+    for (i, prompt) in prompts.iter().enumerate() {
+        let alone = SamplingParams { stream_offset: (i * 2) as u64, ..p.clone() };
+        let one = sample(&q.model, std::slice::from_ref(prompt), 2, &q.eos_ids, &alone).unwrap();
+        for (j, r) in one.iter().enumerate() {
+            let r0 = &all[i * 2 + j];
+            assert_eq!((r0.prompt_index, r0.sample_index), (i, j));
+            assert_eq!(r0.tokens, r.tokens, "prompt {i} sample {j}");
+        }
+    }
+    // A different seed draws different samples (12 tokens at temperature 1 from 49k tokens).
+    let other = sample(&q.model, &prompts, 2, &q.eos_ids, &SamplingParams { seed: 8, ..p.clone() }).unwrap();
+    assert_ne!(other.iter().map(|r| &r.tokens).collect::<Vec<_>>(), all.iter().map(|r| &r.tokens).collect::<Vec<_>>());
+    for r in &all {
+        assert!(r.logprobs.iter().all(|&x| x.is_finite() && x <= 0.0));
+    }
+}
+
+#[test]
+fn bad_quantized_inputs_are_one_line_errors() {
+    let check = |out: Output, want: &str| {
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(want), "{err}");
+    };
+    // A Hugging Face folder is not a GGUF file.
+    let dir = root().join("tests/fixtures/tiny-llama");
+    check(
+        sharpen(&["sample", "--quantized", "--model", dir.to_str().unwrap(), "--prompt", "a"]),
+        "--quantized needs a .gguf file",
+    );
+    check(
+        sharpen(&[
+            "eval",
+            "--quantized",
+            "--model",
+            dir.to_str().unwrap(),
+            "--data",
+            "synthetic",
+            "--n",
+            "1",
+            "--k",
+            "1",
+        ]),
+        "--quantized needs a .gguf file",
+    );
+    // A GGUF of an architecture candle-transformers' quantized models do not cover.
+    let path = std::env::temp_dir().join(format!("sharpen-quantized-gemma-{}.gguf", std::process::id()));
+    let t = QTensor::quantize(&Tensor::zeros((4, 32), candle_core::DType::F32, &Device::Cpu).unwrap(), GgmlDType::F32)
+        .unwrap();
+    let arch = gguf_file::Value::String("gemma".into());
+    let mut f = std::fs::File::create(&path).unwrap();
+    gguf_file::write(&mut f, &[("general.architecture", &arch)], &[("token_embd.weight", &t)]).unwrap();
+    drop(f);
+    check(
+        sharpen(&["sample", "--quantized", "--model", path.to_str().unwrap(), "--prompt", "a"]),
+        "GGUF architecture `gemma` is not supported by --quantized (supported: llama, qwen2, qwen3)",
+    );
+    std::fs::remove_file(&path).unwrap();
+    // The quantized path is the CPU's and keeps the file's types.
+    let gguf = gguf_path();
+    check(
+        sharpen(&["sample", "--quantized", "--model", gguf.to_str().unwrap(), "--prompt", "a", "--dtype", "bf16"]),
+        "--quantized keeps the GGUF file's own types",
+    );
+}
+
+#[test]
+fn cli_samples_repeat_for_a_seed() {
+    let gguf = gguf_path();
+    let run = || {
+        let out = sharpen(&[
+            "sample",
+            "--quantized",
+            "--model",
+            gguf.to_str().unwrap(),
+            "--prompt",
+            "What is 2 + 3?",
+            "--chat",
+            "--n",
+            "2",
+            "--max-tokens",
+            "8",
+            "--seed",
+            "3",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let a = run();
+    assert_eq!(a.lines().count(), 2);
+    assert_eq!(a, run());
+    // The library gives the same tokens.
+    let q = quantized();
+    let prompt = q.encode_prompt("What is 2 + 3?", true).unwrap();
+    let p = SamplingParams { max_new_tokens: 8, seed: 3, ..SamplingParams::default() };
+    let want = sample(&q.model, &[prompt], 2, &q.eos_ids, &p).unwrap();
+    for (line, r) in a.lines().zip(&want) {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(u32s(&v["tokens"]), r.tokens);
+    }
+}
+
+/// Logits (T, vocab) of the quantized model at every position: one token at a time through its
+/// cache (it returns the last position only).
+fn quantized_logits(ids: &[u32]) -> Tensor {
+    let m = &quantized().model;
+    let mut cache = m.new_cache(vec![0], ids.len()).unwrap();
+    let rows: Vec<Tensor> = ids
+        .iter()
+        .map(|&t| m.next_logits(&Tensor::new(&[[t]], &Device::Cpu).unwrap(), &mut cache).unwrap().i((0, 0)).unwrap())
+        .collect();
+    Tensor::stack(&rows, 0).unwrap()
+}
+
+#[test]
+fn quantized_logits_track_the_dequantised_f32_model() {
+    let fx = fixture("logits.json");
+    let ids = u32s(&fx["input_ids"]);
+    let lm = LanguageModel::open(&gguf_path(), &LoadOptions::default()).unwrap();
+    let x = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+    let f32_logits = lm.model.forward_infer(&x, &[0]).unwrap().i(0).unwrap();
+    let q = quantized_logits(&ids);
+    let d =
+        (&q - &f32_logits).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+    let top = |t: &Tensor| t.argmax(1).unwrap().to_vec1::<u32>().unwrap();
+    let (tq, tf) = (top(&q), top(&f32_logits));
+    let agree = tq.iter().zip(&tf).filter(|(a, b)| a == b).count();
+    eprintln!("quantized vs f32: max |Δlogit| = {d:.3}, top-1 agrees at {agree} of {} positions", ids.len());
+}
