@@ -8,6 +8,7 @@
 //! [`Decoder::mixes_lengths`] = false and [`crate::rollout::sample`] runs each run of
 //! equal-length prompts (the n samples of one problem, at least) as its own batch; every row
 //! still draws from its own random stream, so a seed gives the same samples whatever the split.
+//! A batch of several rows is prefilled one position at a time (see [`Decoder::next_logits`]).
 
 use crate::chat::ChatTemplate;
 use crate::gguf::{GgufError, GgufTokenizer};
@@ -194,7 +195,18 @@ impl Decoder for QuantizedModel {
         if inner.1 != cache.batch {
             return Err(RolloutError::Params("this KV cache was replaced by a newer batch's".into()));
         }
-        let logits = inner.0.forward(ids, cache.offset)?;
+        let logits = if ids.dim(0)? > 1 && t > 1 {
+            // Their forward picks the last position out of (B, T, hidden) and hands that strided
+            // view to the quantized head, which takes contiguous inputs only: with several rows,
+            // a multi-token prefill fails there. One position at a time is the same computation.
+            let mut last = None;
+            for i in 0..t {
+                last = Some(inner.0.forward(&ids.narrow(1, i, 1)?.contiguous()?, cache.offset + i)?);
+            }
+            last.expect("t > 1")
+        } else {
+            inner.0.forward(ids, cache.offset)?
+        };
         cache.offset += t;
         Ok(logits.unsqueeze(1)?)
     }
