@@ -197,10 +197,20 @@ fn quantized_logits_track_the_dequantised_f32_model() {
     let x = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
     let f32_logits = lm.model.forward_infer(&x, &[0]).unwrap().i(0).unwrap();
     let q = quantized_logits(&ids);
-    let d =
-        (&q - &f32_logits).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+    let diff = (&q - &f32_logits).unwrap().abs().unwrap().flatten_all().unwrap();
+    let max = diff.max(0).unwrap().to_scalar::<f32>().unwrap();
+    let mean = diff.mean(0).unwrap().to_scalar::<f32>().unwrap();
     let top = |t: &Tensor| t.argmax(1).unwrap().to_vec1::<u32>().unwrap();
     let (tq, tf) = (top(&q), top(&f32_logits));
     let agree = tq.iter().zip(&tf).filter(|(a, b)| a == b).count();
-    eprintln!("quantized vs f32: max |Δlogit| = {d:.3}, top-1 agrees at {agree} of {} positions", ids.len());
+    eprintln!(
+        "quantized vs f32: max |Δlogit| = {max:.3}, mean {mean:.3}, top-1 agrees at {agree} of {} positions",
+        ids.len()
+    );
+    // Both sides use the same Q4_1 numbers as weights (the f32 model is their exact
+    // dequantisation); the quantized kernel also rounds each activation row to 8 bits (Q8_1),
+    // which moves logits a little but rarely changes the top token. A layout error (q/k rows,
+    // RoPE pairing, a wrong norm) scrambles the top token at most positions instead.
+    assert!(agree * 10 >= tq.len() * 9, "top-1 agrees at only {agree} of {} positions", tq.len());
+    assert!(mean < 0.5, "mean |Δlogit| = {mean}");
 }
