@@ -61,18 +61,15 @@ fn tokenizer_template_and_eos_are_the_dequantised_models() {
 #[test]
 fn sampling_is_seed_deterministic_and_independent_of_the_batch_split() {
     let q = quantized();
-    let cases = fixture("greedy.json");
-    // Prompts of different lengths: the quantized model runs each as its own batch of n rows.
-    let prompts: Vec<Vec<u32>> =
-        cases["cases"].as_array().unwrap()[..3].iter().map(|c| u32s(&c["prompt_ids"])).collect();
-    assert!(prompts.windows(2).any(|w| w[0].len() != w[1].len()));
-    let p = SamplingParams { max_new_tokens: 12, seed: 7, ..SamplingParams::default() };
+    // Short plain-text prompts of different lengths (the quantized kernels are slow, see
+    // docs/quantized.md): the quantized model runs each as its own batch of n rows.
+    let prompts: Vec<Vec<u32>> = ["My favourite number is", "Once upon a time, in a small town by the"]
+        .map(|t| q.encode_prompt(t, false).unwrap())
+        .to_vec();
+    assert_ne!(prompts[0].len(), prompts[1].len());
+    let p = SamplingParams { max_new_tokens: 6, seed: 7, ..SamplingParams::default() };
     let all = sample(&q.model, &prompts, 2, &q.eos_ids, &p).unwrap();
-    assert_eq!(all.len(), 6);
-    assert_eq!(
-        sample(&q.model, &prompts, 2, &q.eos_ids, &p).unwrap().iter().map(|r| &r.tokens).collect::<Vec<_>>(),
-        all.iter().map(|r| &r.tokens).collect::<Vec<_>>()
-    );
+    assert_eq!(all.len(), 4);
     for (i, prompt) in prompts.iter().enumerate() {
         let alone = SamplingParams { stream_offset: (i * 2) as u64, ..p.clone() };
         let one = sample(&q.model, std::slice::from_ref(prompt), 2, &q.eos_ids, &alone).unwrap();
@@ -82,7 +79,7 @@ fn sampling_is_seed_deterministic_and_independent_of_the_batch_split() {
             assert_eq!(r0.tokens, r.tokens, "prompt {i} sample {j}");
         }
     }
-    // A different seed draws different samples (12 tokens at temperature 1 from 49k tokens).
+    // A different seed draws different samples (6 tokens at temperature 1 from 49k tokens).
     let other = sample(&q.model, &prompts, 2, &q.eos_ids, &SamplingParams { seed: 8, ..p.clone() }).unwrap();
     assert_ne!(other.iter().map(|r| &r.tokens).collect::<Vec<_>>(), all.iter().map(|r| &r.tokens).collect::<Vec<_>>());
     for r in &all {
@@ -150,8 +147,7 @@ fn cli_samples_repeat_for_a_seed() {
             "--model",
             gguf.to_str().unwrap(),
             "--prompt",
-            "What is 2 + 3?",
-            "--chat",
+            "2 + 3 =",
             "--n",
             "2",
             "--max-tokens",
@@ -168,7 +164,7 @@ fn cli_samples_repeat_for_a_seed() {
     assert_eq!(a, run());
     // The library gives the same tokens.
     let q = quantized();
-    let prompt = q.encode_prompt("What is 2 + 3?", true).unwrap();
+    let prompt = q.encode_prompt("2 + 3 =", false).unwrap();
     let p = SamplingParams { max_new_tokens: 8, seed: 3, ..SamplingParams::default() };
     let want = sample(&q.model, &[prompt], 2, &q.eos_ids, &p).unwrap();
     for (line, r) in a.lines().zip(&want) {
