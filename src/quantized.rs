@@ -76,6 +76,30 @@ fn meta_u64(content: &Content, key: &str) -> Result<u64, GgufError> {
         .map_err(|_| GgufError::WrongType { key: key.to_string(), expected: "an unsigned integer" })
 }
 
+/// A .gguf file's metadata, the open file and its architecture, refused unless supported.
+fn read(path: &Path) -> Result<(Content, std::fs::File, String), LmError> {
+    if !(path.is_file() && path.extension().and_then(|e| e.to_str()) == Some("gguf")) {
+        return Err(LmError::Other(format!(
+            "--quantized needs a .gguf file, and {} is not one (a Hugging Face folder runs without --quantized)",
+            path.display()
+        )));
+    }
+    let io = |source| GgufError::Io { path: path.to_path_buf(), source };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let content = Content::read(&mut file).map_err(|source| GgufError::Format { path: path.to_path_buf(), source })?;
+    let arch = match content.metadata.get("general.architecture").map(|v| v.to_string()) {
+        Some(Ok(a)) => a.clone(),
+        _ => return Err(GgufError::MissingKey("general.architecture".into()).into()),
+    };
+    if !ARCHITECTURES.contains(&arch.as_str()) {
+        return Err(LmError::Other(format!(
+            "GGUF architecture `{arch}` is not supported by --quantized (supported: {})",
+            ARCHITECTURES.join(", ")
+        )));
+    }
+    Ok((content, file, arch))
+}
+
 impl QuantizedModel {
     /// The GGUF architecture (`general.architecture`).
     pub fn arch(&self) -> &str {
@@ -85,27 +109,33 @@ impl QuantizedModel {
     /// Open a `.gguf` file with its tokenizer, chat template and EOS ids, the weights kept
     /// quantized. Anything but a .gguf file of a supported architecture is an error naming why.
     pub fn open(path: &Path, device: &Device) -> Result<LanguageModel<QuantizedModel>, LmError> {
-        if !(path.is_file() && path.extension().and_then(|e| e.to_str()) == Some("gguf")) {
-            return Err(LmError::Other(format!(
-                "--quantized needs a .gguf file, and {} is not one (a Hugging Face folder runs without --quantized)",
-                path.display()
-            )));
-        }
-        let io = |source| GgufError::Io { path: path.to_path_buf(), source };
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let content =
-            Content::read(&mut file).map_err(|source| GgufError::Format { path: path.to_path_buf(), source })?;
-        let arch = match content.metadata.get("general.architecture").map(|v| v.to_string()) {
-            Some(Ok(a)) => a.clone(),
-            _ => return Err(GgufError::MissingKey("general.architecture".into()).into()),
-        };
-        if !ARCHITECTURES.contains(&arch.as_str()) {
-            return Err(LmError::Other(format!(
-                "GGUF architecture `{arch}` is not supported by --quantized (supported: {})",
-                ARCHITECTURES.join(", ")
-            )));
-        }
+        let (content, mut file, arch) = read(path)?;
         let tok = GgufTokenizer::read(&content)?;
+        let model = Self::from_content(content, &mut file, arch, path, device)?;
+        let tokenizer = Tokenizer::from_inner(tok.tokenizer.clone());
+        let chat = ChatTemplate::from_tokenizer_config(&tok.tokenizer_config(model.context_len), None);
+        let mut eos_ids = tok.eos_token_ids.clone();
+        if let Some(id) = chat.as_ref().and_then(|c| c.eos_token.as_deref()).and_then(|t| tokenizer.token_id(t)) {
+            if !eos_ids.contains(&id) {
+                eos_ids.push(id);
+            }
+        }
+        Ok(LanguageModel { model, tokenizer, chat, eos_ids })
+    }
+
+    /// The weights alone (no tokenizer needed), kept quantized.
+    pub fn load(path: &Path, device: &Device) -> Result<QuantizedModel, LmError> {
+        let (content, mut file, arch) = read(path)?;
+        Self::from_content(content, &mut file, arch, path, device)
+    }
+
+    fn from_content(
+        content: Content,
+        file: &mut std::fs::File,
+        arch: String,
+        path: &Path,
+        device: &Device,
+    ) -> Result<QuantizedModel, LmError> {
         let key = |k: &str| format!("{arch}.{k}");
         let heads = meta_u64(&content, &key("attention.head_count"))? as usize;
         let kv_heads = meta_u64(&content, &key("attention.head_count_kv")).map(|v| v as usize).unwrap_or(heads);
@@ -126,15 +156,11 @@ impl QuantizedModel {
             .dims()[0];
         let load = |e: candle_core::Error| LmError::Other(format!("{}: {e}", path.display()));
         let inner = match arch.as_str() {
-            "llama" => {
-                Inner::Llama(quantized_llama::ModelWeights::from_gguf(content, &mut file, device).map_err(load)?)
-            }
-            "qwen2" => {
-                Inner::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, &mut file, device).map_err(load)?)
-            }
-            _ => Inner::Qwen3(quantized_qwen3::ModelWeights::from_gguf(content, &mut file, device).map_err(load)?),
+            "llama" => Inner::Llama(quantized_llama::ModelWeights::from_gguf(content, file, device).map_err(load)?),
+            "qwen2" => Inner::Qwen2(quantized_qwen2::ModelWeights::from_gguf(content, file, device).map_err(load)?),
+            _ => Inner::Qwen3(quantized_qwen3::ModelWeights::from_gguf(content, file, device).map_err(load)?),
         };
-        let model = QuantizedModel {
+        Ok(QuantizedModel {
             inner: Mutex::new((inner, 0)),
             arch,
             vocab_size,
@@ -142,16 +168,7 @@ impl QuantizedModel {
             // Keys and values of every layer, held in f32 (an upper bound for f16 caches).
             kv_bytes_per_token: 2 * layers * kv_heads * head_dim * 4,
             device: device.clone(),
-        };
-        let tokenizer = Tokenizer::from_inner(tok.tokenizer.clone());
-        let chat = ChatTemplate::from_tokenizer_config(&tok.tokenizer_config(context_len), None);
-        let mut eos_ids = tok.eos_token_ids.clone();
-        if let Some(id) = chat.as_ref().and_then(|c| c.eos_token.as_deref()).and_then(|t| tokenizer.token_id(t)) {
-            if !eos_ids.contains(&id) {
-                eos_ids.push(id);
-            }
-        }
-        Ok(LanguageModel { model, tokenizer, chat, eos_ids })
+        })
     }
 }
 

@@ -210,3 +210,109 @@ fn quantized_logits_track_the_dequantised_f32_model() {
     assert!(agree * 10 >= tq.len() * 9, "top-1 agrees at only {agree} of {} positions", tq.len());
     assert!(mean < 0.5, "mean |Δlogit| = {mean}");
 }
+
+/// The GGUF name of a Hugging Face tensor of the qwen layout (llama.cpp's names; qwen keeps the
+/// rotate-half q/k rows, so no permutation).
+fn gguf_name(hf: &str) -> String {
+    let top = [("model.embed_tokens", "token_embd"), ("model.norm", "output_norm"), ("lm_head", "output")];
+    for (h, g) in top {
+        if let Some(kind) = hf.strip_prefix(h).and_then(|k| k.strip_prefix('.')) {
+            return format!("{g}.{kind}");
+        }
+    }
+    let rest = hf.strip_prefix("model.layers.").unwrap();
+    let (layer, part) = rest.split_once('.').unwrap();
+    let (stem, kind) = part.rsplit_once('.').unwrap();
+    let g = match stem {
+        "self_attn.q_proj" => "attn_q",
+        "self_attn.k_proj" => "attn_k",
+        "self_attn.v_proj" => "attn_v",
+        "self_attn.o_proj" => "attn_output",
+        "self_attn.q_norm" => "attn_q_norm",
+        "self_attn.k_norm" => "attn_k_norm",
+        "input_layernorm" => "attn_norm",
+        "post_attention_layernorm" => "ffn_norm",
+        "mlp.gate_proj" => "ffn_gate",
+        "mlp.up_proj" => "ffn_up",
+        "mlp.down_proj" => "ffn_down",
+        other => panic!("no GGUF name for {other}"),
+    };
+    format!("blk.{layer}.{g}.{kind}")
+}
+
+/// The quantized path's arithmetic, free of rounding: a tiny qwen2 / qwen3 fixture written as an
+/// f32 GGUF (its "quantized" matmuls are then plain f32) against transformers' logits, within
+/// the tiny fixtures' 1e-4, at every position (one token at a time through its cache) and at the
+/// last position of one prefill. (The tiny llama uses Llama-3 RoPE scaling, which
+/// candle-transformers' quantized llama does not read, so it is not written.)
+#[test]
+fn f32_gguf_of_the_tiny_qwen_fixtures_matches_transformers() {
+    for name in ["qwen2", "qwen3"] {
+        let d = root().join("tests/fixtures").join(format!("tiny-{name}"));
+        let config: Value = serde_json::from_str(&std::fs::read_to_string(d.join("config.json")).unwrap()).unwrap();
+        let c = sharpen::model::ModelConfig::from_json(&config).unwrap();
+        let tensors = sharpen::model::read_safetensors(&d, &Device::Cpu).unwrap();
+        let q: Vec<(String, QTensor)> =
+            tensors.iter().map(|(n, t)| (gguf_name(n), QTensor::quantize(t, GgmlDType::F32).unwrap())).collect();
+        use gguf_file::Value as V;
+        let k = |s: &str| format!("{name}.{s}");
+        let meta = vec![
+            ("general.architecture".to_string(), V::String(name.into())),
+            // quantized_qwen3 computes in f16 unless told the file is f32.
+            ("general.dtype".to_string(), V::U32(0)),
+            (k("attention.head_count"), V::U32(c.num_heads as u32)),
+            (k("attention.head_count_kv"), V::U32(c.num_kv_heads as u32)),
+            (k("attention.key_length"), V::U32(c.head_dim as u32)),
+            (k("embedding_length"), V::U32(c.hidden_size as u32)),
+            (k("block_count"), V::U32(c.num_layers as u32)),
+            (k("context_length"), V::U32(c.max_position_embeddings as u32)),
+            (k("attention.layer_norm_rms_epsilon"), V::F32(c.rms_norm_eps as f32)),
+            (k("rope.freq_base"), V::F32(c.rope_theta as f32)),
+        ];
+        let path = std::env::temp_dir().join(format!("sharpen-tiny-{name}-{}.gguf", std::process::id()));
+        let mut f = std::fs::File::create(&path).unwrap();
+        let meta_refs: Vec<(&str, &V)> = meta.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        let q_refs: Vec<(&str, &QTensor)> = q.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        gguf_file::write(&mut f, &meta_refs, &q_refs).unwrap();
+        drop(f);
+        let m = QuantizedModel::load(&path, &Device::Cpu).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(m.arch(), name);
+        let exp = candle_core::safetensors::load(d.join("expected.safetensors"), &Device::Cpu).unwrap();
+        for s in ["a", "b"] {
+            let ids = exp[&format!("ids_{s}")].to_dtype(candle_core::DType::U32).unwrap().to_vec1::<u32>().unwrap();
+            let want = &exp[&format!("logits_{s}")];
+            let mut cache = m.new_cache(vec![0], ids.len()).unwrap();
+            let rows: Vec<Tensor> = ids
+                .iter()
+                .map(|&t| {
+                    m.next_logits(&Tensor::new(&[[t]], &Device::Cpu).unwrap(), &mut cache).unwrap().i((0, 0)).unwrap()
+                })
+                .collect();
+            let got = Tensor::stack(&rows, 0).unwrap();
+            let d1 = (&got - want)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            let mut cache = m.new_cache(vec![0], ids.len()).unwrap();
+            let x = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+            let last = m.next_logits(&x, &mut cache).unwrap().i((0, 0)).unwrap();
+            let d2 = (&last - want.i(ids.len() - 1).unwrap())
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            eprintln!("{name} f32 GGUF, sequence {s}: max |Δlogit| cached {d1:.2e}, prefill {d2:.2e}");
+            assert!(d1 < 1e-4 && d2 < 1e-4, "{name} sequence {s}: {d1}, {d2}");
+        }
+    }
+}
