@@ -50,7 +50,10 @@ impl Inner {
     }
 }
 
-/// A GGUF model kept quantized, for sampling only.
+/// A GGUF model kept quantized, for sampling only. Its KV cache lives inside candle-transformers'
+/// model, so it runs one batch at a time: a new cache invalidates the previous one, and using a
+/// stale one is an error rather than silently mixed attention (threads sampling at once need a
+/// model each).
 pub struct QuantizedModel {
     /// The model and the number of the batch that owns its KV cache (the latest `new_cache`).
     inner: Mutex<(Inner, u64)>,

@@ -15,7 +15,6 @@ use sharpen::quantized::QuantizedModel;
 use sharpen::rollout::{sample, Decoder, SamplingParams};
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,9 +27,10 @@ fn gguf_path() -> PathBuf {
     p
 }
 
-fn quantized() -> &'static LanguageModel<QuantizedModel> {
-    static LM: OnceLock<LanguageModel<QuantizedModel>> = OnceLock::new();
-    LM.get_or_init(|| QuantizedModel::open(&gguf_path(), &Device::Cpu).expect("opening the GGUF quantized"))
+/// A model of its own for each test: a quantized model runs one batch at a time (a new KV cache
+/// invalidates the previous one), and the tests run in parallel.
+fn quantized() -> LanguageModel<QuantizedModel> {
+    QuantizedModel::open(&gguf_path(), &Device::Cpu).expect("opening the GGUF quantized")
 }
 
 fn fixture(name: &str) -> Value {
@@ -176,7 +176,8 @@ fn cli_samples_repeat_for_a_seed() {
 /// Logits (T, vocab) of the quantized model at every position: one token at a time through its
 /// cache (it returns the last position only).
 fn quantized_logits(ids: &[u32]) -> Tensor {
-    let m = &quantized().model;
+    let q = quantized();
+    let m = &q.model;
     let mut cache = m.new_cache(vec![0], ids.len()).unwrap();
     let rows: Vec<Tensor> = ids
         .iter()
