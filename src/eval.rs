@@ -4,8 +4,7 @@
 
 use crate::data::Problem;
 use crate::lm::LanguageModel;
-use crate::model::Model;
-use crate::rollout::{power_sample, sample, Rollout, SamplingParams};
+use crate::rollout::{power_sample, sample, Decoder, Rollout, SamplingParams};
 use crate::task::math::{MathTask, PromptStyle};
 use crate::task::Task;
 use crate::verify;
@@ -97,8 +96,8 @@ pub(crate) fn canonical(answers: &[Option<String>]) -> Vec<Option<String>> {
 }
 
 /// `sharpen eval`: n samples of every problem with the model, scored by the math task.
-pub fn evaluate(
-    lm: &LanguageModel,
+pub fn evaluate<M: Decoder>(
+    lm: &LanguageModel<M>,
     problems: &[Problem],
     s: &EvalSettings,
     on_batch: impl FnMut(usize),
@@ -138,9 +137,12 @@ pub fn evaluate(
             sample_and_score_with(&task, &ids, s.n, per_call, 0, draw, on_batch)?
         }
         Some(power) => {
+            let Some(model) = lm.model.as_model() else {
+                bail!("--power needs a model folder (power sampling is not available with --quantized)")
+            };
             let draw = |prompts: &[Vec<u32>], stream_offset: u64| -> Result<Vec<Rollout>> {
                 let p = SamplingParams { stream_offset, ..params.clone() };
-                let out = power_sample(&lm.model, prompts, s.n, &lm.eos_ids, &p, power)?;
+                let out = power_sample(model, prompts, s.n, &lm.eos_ids, &p, power)?;
                 prefill += out.prefill_tokens;
                 decode += out.samples.iter().map(|x| x.forward_tokens).sum::<usize>();
                 proposed += out.samples.iter().map(|x| x.proposed).sum::<usize>();
@@ -182,8 +184,8 @@ pub fn evaluate(
 /// depend on `per_call`'s split beyond the batch), each sample scored and its answer read by the
 /// task. `on_batch` hears how many problems each batch finished.
 #[allow(clippy::too_many_arguments)]
-pub fn sample_and_score(
-    model: &Model,
+pub fn sample_and_score<D: Decoder + ?Sized>(
+    model: &D,
     eos_ids: &[u32],
     task: &dyn Task,
     ids: &[usize],

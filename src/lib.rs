@@ -14,6 +14,7 @@ pub mod hub;
 pub mod lm;
 pub mod model;
 pub mod problem;
+pub mod quantized;
 pub mod rollout;
 pub mod task;
 pub mod tokenizer;

@@ -53,8 +53,10 @@ impl From<crate::gguf::GgufParts> for ModelParts {
     }
 }
 
-pub struct LanguageModel {
-    pub model: Model,
+/// `M` is what generates: our decoder ([`Model`], the default), or a quantized GGUF model
+/// (`crate::quantized::QuantizedModel`) for evaluation only.
+pub struct LanguageModel<M = Model> {
+    pub model: M,
     pub tokenizer: Tokenizer,
     pub chat: Option<ChatTemplate>,
     /// Generation stops at any of these: generation_config's `eos_token_id`, config.json's, and
@@ -118,7 +120,9 @@ impl LanguageModel {
         let eos_ids = eos_ids(&parts.config, parts.generation_config.as_ref(), chat.as_ref(), &tokenizer)?;
         Ok(LanguageModel { model, tokenizer, chat, eos_ids })
     }
+}
 
+impl<M> LanguageModel<M> {
     /// Token ids of a prompt: as one user message in the chat template (`chat`), or as plain text
     /// with the tokenizer's own special tokens.
     pub fn encode_prompt(&self, text: &str, chat: bool) -> Result<Vec<u32>, LmError> {

@@ -8,7 +8,8 @@ use clap::{Args, Subcommand};
 use rand::{Rng, SeedableRng};
 use sharpen::lm::LanguageModel;
 use sharpen::model::{Grads, LoadOptions};
-use sharpen::rollout::{sample, SamplingParams};
+use sharpen::quantized::QuantizedModel;
+use sharpen::rollout::{sample, Decoder, SamplingParams};
 use sharpen::train::optim::{clip_scale, grad_norm, AdamW, AdamWParams};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,7 +30,7 @@ pub enum BenchCommand {
 
 #[derive(Args, Debug)]
 pub struct BenchSampleArgs {
-    /// A Hugging Face model folder.
+    /// A Hugging Face model folder (or a .gguf file, with --quantized).
     #[arg(long)]
     pub model: PathBuf,
     /// Batch sizes to time, comma-separated.
@@ -45,6 +46,14 @@ pub struct BenchSampleArgs {
     pub seed: u64,
     #[command(flatten)]
     pub device: super::DeviceFlags,
+    /// Every row samples the first prompt (n = batch samples of one problem, as `sharpen eval`
+    /// batches them) instead of one prompt per row.
+    #[arg(long)]
+    pub one_prompt: bool,
+    /// Time a .gguf file's weights run as stored (`sharpen eval --quantized`); its batches need
+    /// prompts of one length, so pair it with --one-prompt.
+    #[arg(long)]
+    pub quantized: bool,
 }
 
 #[derive(Args, Debug)]
@@ -94,25 +103,37 @@ fn bench_sample(a: &BenchSampleArgs) -> Result<()> {
     if a.batch_sizes.is_empty() || a.batch_sizes.iter().any(|&b| b == 0 || b > 4096) || a.new_tokens == 0 {
         anyhow::bail!("--batch-sizes must all lie in 1..=4096 and --new-tokens be >= 1");
     }
+    if a.quantized {
+        let lm = QuantizedModel::open(&a.model, &super::quantized_device(&a.device)?)
+            .with_context(|| a.model.display().to_string())?;
+        return time_sampling(a, &lm, "sharpen-quantized");
+    }
     let (device, dtype) = a.device.resolve("auto")?;
     let opts = LoadOptions { dtype, device, trainable: false };
     let lm = LanguageModel::open(&a.model, &opts).with_context(|| a.model.display().to_string())?;
+    time_sampling(a, &lm, "sharpen")
+}
+
+fn time_sampling<M: Decoder>(a: &BenchSampleArgs, lm: &LanguageModel<M>, name: &str) -> Result<()> {
     let max_b = a.batch_sizes.iter().copied().max().unwrap_or(1);
     let prompts: Vec<Vec<u32>> =
         bench_prompts(max_b).iter().map(|p| lm.encode_prompt(p, true)).collect::<Result<_, _>>()?;
     let params = |n| SamplingParams { max_new_tokens: n, ignore_eos: true, seed: a.seed, ..SamplingParams::default() };
     sample(&lm.model, &prompts[..1], 1, &lm.eos_ids, &params(4))?; // warm-up
+                                                                   // (prompts, samples per prompt) of a batch of b rows.
+    let rows = |b: usize| if a.one_prompt { (&prompts[..1], b) } else { (&prompts[..b], 1) };
     for &b in &a.batch_sizes {
+        let (ps, n) = rows(b);
         let mut best = f64::INFINITY;
         for _ in 0..a.repeats.max(1) {
             let t0 = Instant::now();
-            let out = sample(&lm.model, &prompts[..b], 1, &lm.eos_ids, &params(a.new_tokens))?;
+            let out = sample(&lm.model, ps, n, &lm.eos_ids, &params(a.new_tokens))?;
             best = best.min(t0.elapsed().as_secs_f64());
             anyhow::ensure!(out.iter().all(|r| r.tokens.len() == a.new_tokens), "a row stopped early");
         }
-        let prompt_tokens: usize = prompts[..b].iter().map(Vec::len).sum();
+        let prompt_tokens: usize = ps.iter().map(Vec::len).sum::<usize>() * n;
         let line = serde_json::json!({
-            "impl": "sharpen", "what": "sample", "batch": b, "new_tokens": a.new_tokens,
+            "impl": name, "what": "sample", "batch": b, "new_tokens": a.new_tokens,
             "prompt_tokens": prompt_tokens, "seconds": best,
             "tokens_per_s": (b * a.new_tokens) as f64 / best,
         });

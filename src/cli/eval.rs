@@ -6,6 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sharpen::eval::{evaluate, EvalSettings};
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
+use sharpen::quantized::QuantizedModel;
 use sharpen::task::math::{problems_from_spec, PromptStyle};
 use std::path::PathBuf;
 
@@ -39,6 +40,11 @@ pub struct EvalArgs {
     pub power: super::PowerFlags,
     #[command(flatten)]
     pub device: super::DeviceFlags,
+    /// Run a .gguf file's weights as stored (Q4_1, Q8_0, ...) on the CPU through candle-transformers'
+    /// quantized llama / qwen2 / qwen3, instead of dequantising them into our decoder. For frozen
+    /// models only (the base model's pass@k); each problem's n samples form one batch.
+    #[arg(long)]
+    pub quantized: bool,
     /// Evaluate only the first N problems (0 = all).
     #[arg(long, default_value_t = 0)]
     pub problems: usize,
@@ -74,10 +80,6 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     if a.problems > 0 {
         problems.truncate(a.problems);
     }
-    // bf16 on a GPU (as the policy trained there), f32 on the CPU.
-    let (device, dtype) = a.device.resolve("auto")?;
-    let lm = LanguageModel::open(&a.model, &LoadOptions { dtype, device, trainable: false })
-        .with_context(|| format!("loading {}", a.model.display()))?;
     let settings = EvalSettings {
         n: a.n,
         ks: a.k.clone(),
@@ -95,7 +97,22 @@ pub fn run(a: &EvalArgs) -> Result<()> {
     };
     let bar = ProgressBar::new(problems.len() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} problems [{elapsed} < {eta}]")?);
-    let res = evaluate(&lm, &problems, &settings, |n| bar.inc(n as u64))?;
+    let on_batch = |n: usize| bar.inc(n as u64);
+    let loading = || format!("loading {}", a.model.display());
+    if a.quantized && settings.power.is_some() {
+        bail!("--power needs a model folder (power sampling is not available with --quantized)");
+    }
+    let res = if a.quantized {
+        let device = super::quantized_device(&a.device)?;
+        let lm = QuantizedModel::open(&a.model, &device).with_context(loading)?;
+        evaluate(&lm, &problems, &settings, on_batch)?
+    } else {
+        // bf16 on a GPU (as the policy trained there), f32 on the CPU.
+        let (device, dtype) = a.device.resolve("auto")?;
+        let lm =
+            LanguageModel::open(&a.model, &LoadOptions { dtype, device, trainable: false }).with_context(loading)?;
+        evaluate(&lm, &problems, &settings, on_batch)?
+    };
     bar.finish_and_clear();
     if let Some(out) = &a.out {
         sharpen_analysis::atomic::write(out, &serde_json::to_vec_pretty(&res)?)

@@ -140,6 +140,18 @@ impl DeviceFlags {
     }
 }
 
+/// The device of `--quantized` (sample, eval): the CPU, where candle's quantized kernels are the
+/// ones this path was checked on; `--dtype` has no meaning there (the file's types are kept).
+pub fn quantized_device(flags: &DeviceFlags) -> anyhow::Result<candle_core::Device> {
+    if !matches!(flags.device.as_str(), "auto" | "cpu") {
+        anyhow::bail!("--quantized runs on the CPU, not --device {}", flags.device);
+    }
+    if let Some(d) = &flags.dtype {
+        anyhow::bail!("--quantized keeps the GGUF file's own types; drop --dtype {d}");
+    }
+    Ok(candle_core::Device::Cpu)
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Convert(a) => convert::run(&a),

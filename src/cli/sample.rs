@@ -5,7 +5,9 @@ use clap::Args;
 use serde_json::Value;
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
-use sharpen::rollout::{power_sample, sample, PowerRollout, Rollout, SamplingParams, StopReason};
+use sharpen::quantized::QuantizedModel;
+use sharpen::rollout::{power_sample, sample, Decoder, PowerRollout, Rollout, SamplingParams, StopReason};
+use sharpen::toy::mcmc::PowerSampler;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -46,6 +48,11 @@ pub struct SampleArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub device: super::DeviceFlags,
+    /// Run a .gguf file's weights as stored on the CPU through candle-transformers' quantized
+    /// llama / qwen2 / qwen3 instead of dequantising them (sampling only; prompts of equal
+    /// length share a batch).
+    #[arg(long)]
+    pub quantized: bool,
 }
 
 /// The prompts of a JSONL file: each line a JSON string or an object with a "prompt" string.
@@ -78,9 +85,27 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         (None, Some(f)) => read_prompts(f)?,
         _ => bail!("give exactly one of --prompt and --prompts"),
     };
+    let loading = || format!("loading {}", a.model.display());
+    if a.quantized {
+        if power.is_some() {
+            bail!("--power needs a model folder (power sampling is not available with --quantized)");
+        }
+        let lm = QuantizedModel::open(&a.model, &super::quantized_device(&a.device)?).with_context(loading)?;
+        return emit(a, &prompts, &lm, None);
+    }
     let (device, dtype) = a.device.resolve("auto")?;
     let opts = LoadOptions { dtype, device, trainable: false };
-    let lm = LanguageModel::open(&a.model, &opts).with_context(|| format!("loading {}", a.model.display()))?;
+    let lm = LanguageModel::open(&a.model, &opts).with_context(loading)?;
+    emit(a, &prompts, &lm, power.as_ref())
+}
+
+/// Sample every prompt and print the samples.
+fn emit<M: Decoder>(
+    a: &SampleArgs,
+    prompts: &[String],
+    lm: &LanguageModel<M>,
+    power: Option<&PowerSampler>,
+) -> Result<()> {
     let ids = prompts.iter().map(|p| lm.encode_prompt(p, a.chat)).collect::<Result<Vec<_>, _>>()?;
     let mut params = SamplingParams {
         max_new_tokens: a.max_tokens,
@@ -98,13 +123,16 @@ pub fn run(a: &SampleArgs) -> Result<()> {
         let first = c * per_call;
         params.stream_offset = (first * a.n) as u64;
         // Plain samples, or power samples with their chain's cost and acceptance.
-        let drawn: Vec<(Rollout, Option<PowerRollout>)> = match &power {
+        let drawn: Vec<(Rollout, Option<PowerRollout>)> = match power {
             None => sample(&lm.model, chunk, a.n, &lm.eos_ids, &params)?.into_iter().map(|r| (r, None)).collect(),
-            Some(p) => power_sample(&lm.model, chunk, a.n, &lm.eos_ids, &params, p)?
-                .samples
-                .into_iter()
-                .map(|x| (x.rollout.clone(), Some(x)))
-                .collect(),
+            Some(p) => {
+                let model = lm.model.as_model().expect("run() refuses --power with --quantized");
+                power_sample(model, chunk, a.n, &lm.eos_ids, &params, p)?
+                    .samples
+                    .into_iter()
+                    .map(|x| (x.rollout.clone(), Some(x)))
+                    .collect()
+            }
         };
         for (mut r, chain) in drawn {
             r.prompt_index += first;

@@ -1,8 +1,10 @@
 //! GGUF (llama architecture) to the parts of a Hugging Face model: config.json, f32 tensors in
 //! Hugging Face names and layout, a tokenizer, the chat template and the EOS ids.
 //!
-//! candle's quantized GGUF reader does the parsing and dequantisation; its quantized llama model
-//! is not used because it cannot be trained (see the decoder module for why).
+//! candle's quantized GGUF reader does the parsing and dequantisation. candle-transformers'
+//! quantized models cannot be trained (see the decoder module for why); they run GGUF weights as
+//! stored only for evaluation (`crate::quantized`), which takes its tokenizer from
+//! [`GgufTokenizer`].
 
 mod config;
 mod convert;
@@ -46,23 +48,54 @@ impl GgufParts {
     /// tokenizer_config.json: the special tokens and the chat template. The class is the generic
     /// fast tokenizer, so that transformers uses tokenizer.json's pipeline as written.
     pub fn tokenizer_config(&self) -> Value {
-        let s = &self.special;
-        let mut v = serde_json::json!({
-            "tokenizer_class": "PreTrainedTokenizerFast",
-            "add_bos_token": s.add_bos,
-            "add_eos_token": false,
-            "add_prefix_space": false,
-            "clean_up_tokenization_spaces": false,
-            "model_max_length": self.hparams.context_length,
-            "bos_token": s.bos,
-            "eos_token": s.eos,
-            "unk_token": s.unk,
-            "pad_token": s.pad,
-        });
-        if let Some(t) = &self.chat_template {
-            v["chat_template"] = serde_json::json!(t);
-        }
-        v
+        tokenizer_config(&self.special, self.chat_template.as_deref(), self.hparams.context_length)
+    }
+}
+
+fn tokenizer_config(s: &SpecialTokens, chat_template: Option<&str>, context_length: usize) -> Value {
+    let mut v = serde_json::json!({
+        "tokenizer_class": "PreTrainedTokenizerFast",
+        "add_bos_token": s.add_bos,
+        "add_eos_token": false,
+        "add_prefix_space": false,
+        "clean_up_tokenization_spaces": false,
+        "model_max_length": context_length,
+        "bos_token": s.bos,
+        "eos_token": s.eos,
+        "unk_token": s.unk,
+        "pad_token": s.pad,
+    });
+    if let Some(t) = chat_template {
+        v["chat_template"] = serde_json::json!(t);
+    }
+    v
+}
+
+/// The tokenizer side of a GGUF file of any architecture: what the quantized evaluation path
+/// (`crate::quantized`) needs besides the weights, which it keeps quantized.
+pub struct GgufTokenizer {
+    pub tokenizer: tokenizers::Tokenizer,
+    /// The Jinja chat template (`tokenizer.chat_template`), when the file has one.
+    pub chat_template: Option<String>,
+    pub special: SpecialTokens,
+    /// Every id that ends a generation.
+    pub eos_token_ids: Vec<u32>,
+}
+
+impl GgufTokenizer {
+    pub fn read(content: &Content) -> Result<Self> {
+        let meta = Meta(content);
+        let tokens = meta.strings("tokenizer.ggml.tokens")?;
+        let special = SpecialTokens::read(&meta, &tokens)?;
+        let eos_token_ids = tokenizer::eos_ids(&meta, &special)?;
+        let tokenizer = tokenizer::build(&meta, &special)?;
+        let chat_template = meta.opt_string("tokenizer.chat_template")?.map(str::to_string);
+        Ok(GgufTokenizer { tokenizer, chat_template, special, eos_token_ids })
+    }
+
+    /// tokenizer_config.json as [`GgufParts::tokenizer_config`] writes it.
+    pub fn tokenizer_config(&self, context_length: usize) -> Value {
+        tokenizer_config(&self.special, self.chat_template.as_deref(), context_length)
     }
 }
 

@@ -7,6 +7,11 @@
 //! only the last position's logits and keep one cache offset for the whole batch. Here every
 //! piece has two paths: [`Path::Train`] (differentiable ops, logits at every position) and
 //! [`Path::Infer`] (fused ops, preallocated KV cache, per-row positions).
+//!
+//! candle-transformers serves where those limits do not matter: its llama / qwen2 / qwen3 are a
+//! second, independent reference for this decoder's inference path in the tests
+//! (tests/it/reference_candle.rs), and its quantized GGUF models evaluate frozen models without
+//! dequantising them (`crate::quantized`, `sharpen eval --quantized`); training never uses it.
 
 use super::attention::{Attention, LayerCache};
 use super::cache::KvCache;

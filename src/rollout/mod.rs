@@ -201,10 +201,66 @@ fn with_host_logits<R>(logits: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_c
     Ok(f(&cpu.as_slice::<f32>()?[start..end]))
 }
 
-/// Sample `n` continuations of every prompt (token ids, each non-empty) in one batch.
+/// What the sampling loop needs of a model: a KV-cached forward that returns the last position's
+/// logits. Our [`Model`] takes left-padded rows of any lengths in one batch; a model that keeps
+/// one cache offset for the whole batch (candle-transformers' quantized GGUF models, see
+/// `crate::quantized`) answers false to [`Decoder::mixes_lengths`], and [`sample`] then runs each
+/// run of equal-length prompts as its own batch.
+pub trait Decoder {
+    type Cache;
+    fn vocab_size(&self) -> usize;
+    /// Positions the model can attend over (prompt + new tokens).
+    fn context_len(&self) -> usize;
+    fn device(&self) -> &Device;
+    /// KV-cache bytes per row and token, for the memory check before a batch is allocated.
+    fn kv_bytes_per_token(&self) -> usize;
+    /// Whether rows of different prompt lengths may share a batch (left padding).
+    fn mixes_lengths(&self) -> bool {
+        true
+    }
+    /// An empty cache for `left_pad.len()` rows and up to `capacity` slots.
+    fn new_cache(&self, left_pad: Vec<usize>, capacity: usize) -> Result<Self::Cache, RolloutError>;
+    /// Feed `ids` (B, T) at the next T slots of every row: logits (B, 1, vocab) of the last one.
+    fn next_logits(&self, ids: &Tensor, cache: &mut Self::Cache) -> Result<Tensor, RolloutError>;
+    /// Our own decoder, for what only it can do: power sampling realigns KV-cache rows
+    /// (`KvCache::gather`), which a model with one cache offset per batch cannot.
+    fn as_model(&self) -> Option<&Model> {
+        None
+    }
+}
+
+impl Decoder for Model {
+    type Cache = KvCache;
+    fn as_model(&self) -> Option<&Model> {
+        Some(self)
+    }
+    fn vocab_size(&self) -> usize {
+        self.config().vocab_size
+    }
+    fn context_len(&self) -> usize {
+        self.config().max_position_embeddings
+    }
+    fn device(&self) -> &Device {
+        Model::device(self)
+    }
+    fn kv_bytes_per_token(&self) -> usize {
+        let c = self.config();
+        2 * c.num_layers * c.num_kv_heads * c.head_dim * self.dtype().size_in_bytes()
+    }
+    fn new_cache(&self, left_pad: Vec<usize>, capacity: usize) -> Result<KvCache, RolloutError> {
+        Ok(Model::new_cache(self, left_pad, capacity)?)
+    }
+    fn next_logits(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor, RolloutError> {
+        Ok(self.forward_cached(ids, cache, true)?)
+    }
+}
+
+/// Sample `n` continuations of every prompt (token ids, each non-empty) in one batch (for a
+/// decoder that cannot mix prompt lengths, one batch per run of equal-length prompts; row r
+/// still draws from stream r, so the samples are the same either way).
 /// Rollouts come back in order: prompt 0 samples 0..n, prompt 1, ...
-pub fn sample(
-    model: &Model,
+pub fn sample<D: Decoder + ?Sized>(
+    model: &D,
     prompts: &[Vec<u32>],
     n: usize,
     eos_ids: &[u32],
@@ -214,10 +270,25 @@ pub fn sample(
     if prompts.iter().any(Vec::is_empty) {
         return Err(RolloutError::Params("empty prompt".into()));
     }
+    if !model.mixes_lengths() && prompts.windows(2).any(|w| w[0].len() != w[1].len()) {
+        let mut out = Vec::with_capacity(prompts.len() * n);
+        let mut start = 0;
+        while start < prompts.len() {
+            let end =
+                (start..prompts.len()).find(|&i| prompts[i].len() != prompts[start].len()).unwrap_or(prompts.len());
+            let p = SamplingParams { stream_offset: params.stream_offset + (start * n) as u64, ..params.clone() };
+            for mut r in sample(model, &prompts[start..end], n, eos_ids, &p)? {
+                r.prompt_index += start;
+                out.push(r);
+            }
+            start = end;
+        }
+        return Ok(out);
+    }
     // Sizes first, from the prompts alone: positions past the model's context are garbage, and a
     // batch too large for memory must be refused before anything is allocated.
     let prompt_budget: Vec<usize> = prompts.iter().map(|p| params.row_budget(p.len())).collect();
-    let context = model.config().max_position_embeddings;
+    let context = model.context_len();
     if let Some((p, n)) = prompts.iter().zip(&prompt_budget).map(|(p, &n)| (p.len(), n)).find(|&(p, n)| p + n > context)
     {
         return Err(RolloutError::Params(format!(
@@ -244,8 +315,8 @@ pub fn sample(
         .flat_map(|&(i, _)| std::iter::repeat_n(0u32, longest - prompts[i].len()).chain(prompts[i].iter().copied()))
         .collect();
     let device = model.device().clone();
-    let mut cache: KvCache = model.new_cache(left_pad, longest + steps)?;
-    let mut logits = model.forward_cached(&Tensor::from_vec(flat, (b, longest), &device)?, &mut cache, true)?;
+    let mut cache = model.new_cache(left_pad, longest + steps)?;
+    let mut logits = model.next_logits(&Tensor::from_vec(flat, (b, longest), &device)?, &mut cache)?;
 
     let mut rngs: Vec<ChaCha8Rng> = (0..b)
         .map(|r| {
@@ -262,7 +333,7 @@ pub fn sample(
     if on_device && !device.is_cpu() {
         device.set_seed(params.seed.wrapping_add(params.stream_offset))?;
     }
-    let v = model.config().vocab_size;
+    let v = model.vocab_size();
     let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
     let mut done: Vec<bool> = budget.iter().map(|&n| n == 0).collect();
     for step in 0..steps {
@@ -311,20 +382,19 @@ pub fn sample(
         if done.iter().all(|&d| d) || step + 1 == steps {
             break;
         }
-        logits = model.forward_cached(&next, &mut cache, true)?;
+        logits = model.next_logits(&next, &mut cache)?;
     }
     Ok(out)
 }
 
 /// Refuse a batch whose KV cache and logits would not fit in the host's available memory (on the
 /// CPU; a GPU reports its own out-of-memory error), instead of aborting on the allocation.
-fn check_memory(model: &Model, rows: usize, tokens: usize) -> Result<(), RolloutError> {
+fn check_memory<D: Decoder + ?Sized>(model: &D, rows: usize, tokens: usize) -> Result<(), RolloutError> {
     if !model.device().is_cpu() {
         return Ok(());
     }
-    let c = model.config();
-    let per_token = 2 * c.num_layers * c.num_kv_heads * c.head_dim * model.dtype().size_in_bytes();
-    let need = (rows as f64) * ((tokens * per_token) as f64 + (c.vocab_size * 4 * 3) as f64);
+    let per_token = model.kv_bytes_per_token();
+    let need = (rows as f64) * ((tokens * per_token) as f64 + (model.vocab_size() * 4 * 3) as f64);
     if let Some(avail) = available_memory() {
         if need > avail as f64 {
             return Err(RolloutError::Params(format!(

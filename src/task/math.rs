@@ -23,7 +23,7 @@ pub enum PromptStyle {
 pub const ANSWER_PREFIX: &str = "The answer is";
 
 /// Token ids of a problem's prompt in the model's chat template (plain text without one).
-pub fn encode_problem(lm: &LanguageModel, problem: &str, style: PromptStyle) -> Result<Vec<u32>> {
+pub fn encode_problem<M>(lm: &LanguageModel<M>, problem: &str, style: PromptStyle) -> Result<Vec<u32>> {
     let chat = lm.chat.is_some();
     Ok(match style {
         PromptStyle::Cot => lm.encode_prompt(&data::cot_prompt(problem), chat)?,
@@ -43,21 +43,21 @@ pub fn response_text(decoded: &str, style: PromptStyle) -> String {
     }
 }
 
-pub struct MathTask<'a> {
+pub struct MathTask<'a, M = crate::model::Model> {
     pub problems: Vec<Problem>,
     prompts: Vec<Vec<u32>>,
     style: PromptStyle,
-    lm: &'a LanguageModel,
+    lm: &'a LanguageModel<M>,
 }
 
-impl<'a> MathTask<'a> {
-    pub fn new(problems: Vec<Problem>, lm: &'a LanguageModel, style: PromptStyle) -> Result<Self> {
+impl<'a, M> MathTask<'a, M> {
+    pub fn new(problems: Vec<Problem>, lm: &'a LanguageModel<M>, style: PromptStyle) -> Result<Self> {
         let prompts = problems.iter().map(|p| encode_problem(lm, &p.problem, style)).collect::<Result<Vec<_>>>()?;
         Ok(Self { problems, prompts, style, lm })
     }
 }
 
-impl Task for MathTask<'_> {
+impl<M> Task for MathTask<'_, M> {
     fn len(&self) -> usize {
         self.problems.len()
     }

@@ -20,6 +20,8 @@ mod gguf_synthetic;
 mod model_backward;
 mod model_fixtures;
 mod problem_parser;
+mod quantized_gguf;
+mod reference_candle;
 mod rollout_device;
 mod rollout_power;
 mod rollout_tiny;

@@ -40,7 +40,7 @@ fn f64s(v: &Value) -> Vec<f64> {
 
 /// The largest deviation of `logits` (T, V) from the f64 reference, over every position's
 /// probe ids, top-10 ids and logsumexp.
-fn deviation(logits: &Tensor, fx: &Value) -> f64 {
+pub(crate) fn deviation(logits: &Tensor, fx: &Value) -> f64 {
     let probe: Vec<usize> = u32s(&fx["probe_ids"]).into_iter().map(|x| x as usize).collect();
     let mut worst = 0f64;
     for (pos, want) in fx["positions"].as_array().unwrap().iter().enumerate() {
