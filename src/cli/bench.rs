@@ -143,25 +143,37 @@ fn bench_train(a: &BenchTrainArgs) -> Result<()> {
     let params = m.named_vars().to_vec();
     let hp = AdamWParams { state_dtype: cfg.optimizer_state_dtype()?, ..AdamWParams::default() };
     let mut opt = AdamW::new(params.clone(), hp, true)?;
-    let (mut fwd, mut bwd, mut step) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let (mut fwd, mut bwd, mut norm_s, mut step) = (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let mut phases = [f64::INFINITY; 4];
     for _ in 0..a.repeats.max(1) {
         let mut grads = Grads::new();
         let t0 = Instant::now();
         m.weighted_logprob_backward(&ids, &pads, &weights, backward, &mut grads)?;
         let t1 = Instant::now();
         let norm = grad_norm(&grads, &params)?;
-        opt.step(&grads, cfg.lr, clip_scale(norm, cfg.clip))?;
         let t2 = Instant::now();
+        opt.step(&grads, cfg.lr, clip_scale(norm, cfg.clip))?;
+        let t3 = Instant::now();
         // The first pass over the layers is the forward; the head and the recomputed layers'
         // backward are the backward.
         let forward = grads.phase_seconds[0];
         fwd = fwd.min(forward);
         bwd = bwd.min((t1 - t0).as_secs_f64() - forward);
-        step = step.min((t2 - t1).as_secs_f64());
+        norm_s = norm_s.min((t2 - t1).as_secs_f64());
+        step = step.min((t3 - t2).as_secs_f64());
+        for (p, s) in phases.iter_mut().zip(grads.phase_seconds) {
+            *p = p.min(s);
+        }
     }
+    // adamw_s is the optimizer step alone (what torch.optim.AdamW.step times); the trainer also
+    // takes the gradient norm for clipping first (grad_norm_s). phase_s: the backward's phases
+    // (sharpen::model::profile::PHASES), each the best over the repeats.
     let line = serde_json::json!({
         "impl": "sharpen", "what": "train", "batch": a.batch, "seq": a.seq,
         "forward_s": fwd, "backward_s": bwd, "forward_backward_s": fwd + bwd, "adamw_s": step,
+        "grad_norm_s": norm_s,
+        "phase_s": sharpen::model::profile::PHASES.iter().zip(phases)
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
     });
     println!("{line}");
     Ok(())
