@@ -212,11 +212,7 @@ impl Model {
 
     /// Final norm and language-model head: hidden states (N, hidden) → logits (N, vocab).
     pub(crate) fn head(&self, x: &Tensor, path: Path) -> candle_core::Result<Tensor> {
-        let x = self.norm.forward(x, path)?;
-        match path {
-            Path::Train { composed } => super::fused::linear(&x, &self.lm_head, composed),
-            Path::Infer => x.matmul(&self.lm_head.t()?),
-        }
+        self.norm.forward(x, path)?.matmul(&self.lm_head.t()?)
     }
 
     fn run(

@@ -228,41 +228,6 @@ pub fn silu_mul(a: &Tensor, b: &Tensor, composed: bool) -> Result<Tensor> {
     a.contiguous()?.apply_op2(&b.contiguous()?, SiluMul)
 }
 
-/// x (N, in) · wᵀ for w (out, in) in the checkpoint's layout, with a backward that writes both
-/// gradients in their final contiguous layout: ∂x = g·w (N, in) and ∂w = gᵀ·x (out, in).
-/// candle's `x.matmul(&w.t())` instead differentiates through the transpose: it computes ∂wᵀ
-/// (in, out), adds it to a zero tensor, transposes it and adds that, strided, to another zero
-/// tensor — four extra passes over every weight's gradient, one of them cache-hostile.
-struct LinearOp;
-
-impl CustomOp2 for LinearOp {
-    fn name(&self) -> &'static str {
-        "linear"
-    }
-
-    fn cpu_fwd(&self, x: &CpuStorage, lx: &Layout, w: &CpuStorage, lw: &Layout) -> Result<(CpuStorage, Shape)> {
-        let ((n, k), (o, k2)) = (lx.shape().dims2()?, lw.shape().dims2()?);
-        if k != k2 {
-            candle_core::bail!("linear: input of width {k} for a weight ({o}, {k2})")
-        }
-        Ok((x.matmul(w, (1, n, o, k), lx, &lw.transpose(0, 1)?)?, Shape::from((n, o))))
-    }
-
-    fn bwd(&self, x: &Tensor, w: &Tensor, _y: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let g = g.contiguous()?;
-        Ok((Some(g.matmul(w)?), Some(g.t()?.matmul(x)?)))
-    }
-}
-
-/// x (N, in) · wᵀ, w (out, in). `composed`, or anything off the CPU, takes candle's matmul of
-/// the transposed view; otherwise [`LinearOp`] (same forward kernel, lighter backward).
-pub fn linear(x: &Tensor, w: &Tensor, composed: bool) -> Result<Tensor> {
-    if composed || !x.device().is_cpu() || x.dtype() != w.dtype() {
-        return x.matmul(&w.t()?);
-    }
-    x.apply_op2(&w.contiguous()?, LinearOp)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,26 +344,6 @@ mod tests {
             assert!((ga[i] as f64 - da).abs() < 1e-5 * (1.0 + da.abs()), "∂a[{i}]: {} vs {da}", ga[i]);
             assert!((gb[i] as f64 - db).abs() < 1e-5 * (1.0 + db.abs()), "∂b[{i}]: {} vs {db}", gb[i]);
         }
-    }
-
-    #[test]
-    fn linear_matches_the_composed_matmul_in_both_arguments() {
-        let dev = Device::Cpu;
-        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (6, 7), &dev).unwrap()).unwrap();
-        let w = Var::from_tensor(&Tensor::randn(0f32, 1.0, (5, 7), &dev).unwrap()).unwrap();
-        let g = Tensor::randn(0f32, 1.0, (6, 5), &dev).unwrap();
-        let run = |composed| {
-            let y = linear(x.as_tensor(), w.as_tensor(), composed).unwrap();
-            let store = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
-            (y, store.get(x.as_tensor()).unwrap().clone(), store.get(w.as_tensor()).unwrap().clone())
-        };
-        let ((y, gx, gw), (y0, gx0, gw0)) = (run(false), run(true));
-        for (what, a, b) in [("value", &y, &y0), ("∂x", &gx, &gx0), ("∂w", &gw, &gw0)] {
-            assert_eq!(a.dims(), b.dims(), "{what}");
-            assert!(max_rel(a, b) < 1e-5, "linear {what} differs by {}", max_rel(a, b));
-        }
-        // The weight's gradient arrives contiguous, in the weight's own (out, in) layout.
-        assert!(gw.is_contiguous());
     }
 
     #[test]

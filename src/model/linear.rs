@@ -1,6 +1,5 @@
 //! y = x Wᵀ + b over the last axis, as one 2-D matmul (W stays in the checkpoint's (out, in) layout).
 
-use super::Path;
 use candle_core::{Result, Tensor, D};
 
 pub struct Linear {
@@ -13,16 +12,11 @@ impl Linear {
         Linear { weight, bias }
     }
 
-    /// The training path's product is `fused::linear` (gradients in contiguous layouts).
-    pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let dims = x.dims().to_vec();
         let inner = x.dim(D::Minus1)?;
         let rows = x.elem_count() / inner.max(1);
-        let x = x.reshape((rows, inner))?;
-        let y = match path {
-            Path::Train { composed } => super::fused::linear(&x, &self.weight, composed)?,
-            Path::Infer => x.matmul(&self.weight.t()?)?,
-        };
+        let y = x.reshape((rows, inner))?.matmul(&self.weight.t()?)?;
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
