@@ -108,6 +108,12 @@ pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, composed: bool) -> Result<Tens
         // ∂x = r·(g − x̂·mean(g⊙x̂)), r = (mean x² + ε)^−½, in f32.
         let grad: Grad = Box::new(move |x, _, g| {
             let dt = x.dtype();
+            if x.device().is_cpu() && dt == DType::F32 && g.dtype() == DType::F32 && x.shape() == g.shape() {
+                // One pass per row on the host instead of eleven tensor ops. Detached: a
+                // gradient that carried this op would be differentiated again when a
+                // checkpointed segment feeds it to the next one, and the op has no backward.
+                return x.detach().contiguous()?.apply_op2(&g.detach().contiguous()?, RmsNormBackward { eps });
+            }
             let (x, g) = (x.to_dtype(DType::F32)?, g.to_dtype(DType::F32)?);
             let r = (x.sqr()?.mean_keepdim(D::Minus1)? + eps)?.sqrt()?.recip()?;
             let xhat = x.broadcast_mul(&r)?;
@@ -119,6 +125,39 @@ pub fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, composed: bool) -> Result<Tens
         xhat
     };
     xhat.broadcast_mul(w)
+}
+
+/// RMSNorm's input gradient, row by row over the last axis: with r = (mean x² + ε)^−½ and
+/// x̂ = x·r, ∂x = r·(g − x̂·mean(g⊙x̂)). Row sums in f64 (the composed version sums in f32).
+struct RmsNormBackward {
+    eps: f64,
+}
+
+impl CustomOp2 for RmsNormBackward {
+    fn name(&self) -> &'static str {
+        "rms-norm-backward-host"
+    }
+
+    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> Result<(CpuStorage, Shape)> {
+        let (x, g) = f32_slices(s1, l1, s2, l2, "rms-norm backward")?;
+        let d = l1.shape().dims().last().copied().unwrap_or(1).max(1);
+        let mut dx = vec![0f32; x.len()];
+        // Whole rows per task: a fixed number of them, so each task is ~HOST_CHUNK elements.
+        let rows = (HOST_CHUNK / d).max(1) * d;
+        let eps = self.eps;
+        dx.par_chunks_mut(rows).zip(x.par_chunks(rows).zip(g.par_chunks(rows))).for_each(|(dx, (x, g))| {
+            for ((dx, x), g) in dx.chunks_mut(d).zip(x.chunks(d)).zip(g.chunks(d)) {
+                let ms = x.iter().map(|&v| v as f64 * v as f64).sum::<f64>() / d as f64;
+                let r = 1.0 / (ms + eps).sqrt();
+                let proj = x.iter().zip(g).map(|(&v, &gv)| v as f64 * r * gv as f64).sum::<f64>() / d as f64;
+                let (r32, proj32) = (r as f32, proj as f32);
+                for ((dx, &v), &gv) in dx.iter_mut().zip(x).zip(g) {
+                    *dx = r32 * (gv - v * r32 * proj32);
+                }
+            }
+        });
+        Ok((CpuStorage::F32(dx), l1.shape().clone()))
+    }
 }
 
 /// Elements per parallel task of the elementwise host kernels (fixed: results never depend on
@@ -173,6 +212,8 @@ impl CustomOp2 for SiluMul {
 
     fn bwd(&self, a: &Tensor, b: &Tensor, _y: &Tensor, g: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>)> {
         // One kernel writes both gradients side by side, (2, n): ∂a then ∂b.
+        // Detached, like every backward kernel here: the result is a value, not a graph.
+        let (a, b, g) = (a.detach(), b.detach(), g.detach());
         let grads = a.contiguous()?.apply_op3(&b.contiguous()?, &g.contiguous()?, SiluMulBackward)?;
         let ga = grads.get(0)?.reshape(a.shape())?;
         let gb = grads.get(1)?.reshape(b.shape())?;
@@ -286,6 +327,14 @@ mod tests {
             &[2, 3, 6],
             "rms_norm",
         );
+        // Rows wider than a few lanes and more of them than one host task takes.
+        let wide = Var::from_tensor(&Tensor::randn(1f32, 0.3, 1000, &dev).unwrap()).unwrap();
+        compare(
+            |x| rms_norm(x, wide.as_tensor(), 1e-5, false),
+            |x| candle_nn::ops::rms_norm_slow(x, wide.as_tensor(), 1e-5),
+            &[40, 1000],
+            "rms_norm (wide)",
+        );
         let x = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
         let g = Tensor::randn(0f32, 1.0, (4, 6), &dev).unwrap();
         let ga =
@@ -343,6 +392,41 @@ mod tests {
             let db = (f(a0[i], b0[i] + h, c[i]) - f(a0[i], b0[i] - h, c[i])) / (2.0 * h);
             assert!((ga[i] as f64 - da).abs() < 1e-5 * (1.0 + da.abs()), "∂a[{i}]: {} vs {da}", ga[i]);
             assert!((gb[i] as f64 - db).abs() < 1e-5 * (1.0 + db.abs()), "∂b[{i}]: {} vs {db}", gb[i]);
+        }
+    }
+
+    /// RMSNorm's fused backward (host kernel) against central finite differences in f64 of
+    /// Σ c·rms_norm(x)·w, element by element, rows of several widths.
+    #[test]
+    fn rms_norm_gradient_matches_finite_differences() {
+        let dev = Device::Cpu;
+        let (rows, d, eps) = (3usize, 5usize, 1e-5f64);
+        let x0: Vec<f64> = (0..rows * d).map(|i| ((i * 13 % 17) as f64 - 8.0) / 4.0).collect();
+        let w0: Vec<f64> = (0..d).map(|i| 0.5 + 0.25 * i as f64).collect();
+        let c: Vec<f64> = (0..rows * d).map(|i| ((i * 7 % 11) as f64 - 5.0) / 5.0).collect();
+        let f32v = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<_>>();
+        let x = Var::from_tensor(&Tensor::from_vec(f32v(&x0), (rows, d), &dev).unwrap()).unwrap();
+        let w = Tensor::from_vec(f32v(&w0), d, &dev).unwrap();
+        let ct = Tensor::from_vec(f32v(&c), (rows, d), &dev).unwrap();
+        let y = rms_norm(x.as_tensor(), &w, eps, false).unwrap();
+        let gx = (y * ct).unwrap().sum_all().unwrap().backward().unwrap().get(x.as_tensor()).unwrap().clone();
+        let gx = gx.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let loss = |x: &[f64]| -> f64 {
+            (0..rows)
+                .map(|r| {
+                    let row = &x[r * d..(r + 1) * d];
+                    let inv = 1.0 / (row.iter().map(|v| v * v).sum::<f64>() / d as f64 + eps).sqrt();
+                    (0..d).map(|j| c[r * d + j] * row[j] * inv * w0[j]).sum::<f64>()
+                })
+                .sum()
+        };
+        let h = 1e-6;
+        for i in 0..rows * d {
+            let (mut up, mut down) = (x0.clone(), x0.clone());
+            up[i] += h;
+            down[i] -= h;
+            let fd = (loss(&up) - loss(&down)) / (2.0 * h);
+            assert!((gx[i] as f64 - fd).abs() < 1e-4 * (1.0 + fd.abs()), "∂x[{i}]: {} vs {fd}", gx[i]);
         }
     }
 
