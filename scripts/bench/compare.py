@@ -13,11 +13,26 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def json_lines(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    """The JSON lines `cmd` prints, each with the process's peak resident memory (peak_rss_gib)
+    and CPU seconds (process_cpu_s: user + system, all threads, model loading included) added,
+    from the kernel's accounting of that one child (os.wait4). On a loaded machine the CPU
+    seconds are the work done; the wall-clock seconds are mostly the wait for a core."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(p.pid, 0)
+        out.seek(0)
+        err.seek(0)
+        if status != 0:
+            sys.exit(f"{' '.join(cmd)} failed (wait status {status}):\n{err.read()[-2000:]}")
+        rows = [json.loads(l) for l in out.read().splitlines() if l.startswith("{")]
+    for r in rows:
+        r["peak_rss_gib"] = usage.ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
+        r["process_cpu_s"] = usage.ru_utime + usage.ru_stime
+    return rows
 
 
 def main():
@@ -30,18 +45,25 @@ def main():
     ap.add_argument("--train-batch", type=int, default=8)
     ap.add_argument("--train-seq", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--json", action="store_true", help="also print every measured line")
+    ap.add_argument("--skip-sample", action="store_true", help="the training step only")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     print(f"load average before: {os.getloadavg()}", flush=True)
-    ours = json_lines([a.sharpen, "bench", "sample", "--model", a.model, "--batch-sizes", a.batch_sizes,
-                       "--new-tokens", str(a.new_tokens), "--repeats", str(a.repeats), "--device", "cpu"])
+    ours = [] if a.skip_sample else json_lines(
+        [a.sharpen, "bench", "sample", "--model", a.model, "--batch-sizes", a.batch_sizes,
+         "--new-tokens", str(a.new_tokens), "--repeats", str(a.repeats), "--device", "cpu"])
     ours += json_lines([a.sharpen, "bench", "train", "--model", a.model, "--batch", str(a.train_batch),
                         "--seq", str(a.train_seq), "--repeats", str(a.repeats), "--device", "cpu"])
-    theirs = json_lines([a.python, os.path.join(here, "bench_baseline.py"), "--model", a.model,
-                         "--batch-sizes", a.batch_sizes, "--new-tokens", str(a.new_tokens),
-                         "--repeats", str(a.repeats), "--train-batch", str(a.train_batch),
-                         "--train-seq", str(a.train_seq), "--train-repeats", str(a.repeats)])
+    base = [a.python, os.path.join(here, "bench_baseline.py"), "--model", a.model,
+            "--batch-sizes", a.batch_sizes, "--new-tokens", str(a.new_tokens), "--repeats", str(a.repeats),
+            "--train-batch", str(a.train_batch), "--train-seq", str(a.train_seq), "--train-repeats", str(a.repeats)]
+    # Sampling and training in separate processes, as ours, so that each peak is its own.
+    theirs = [] if a.skip_sample else json_lines(base + ["--skip-train"])
+    theirs += json_lines(base + ["--skip-sample"])
     print(f"load average after: {os.getloadavg()}")
+    if a.json:
+        print(json.dumps({"ours": ours, "theirs": theirs}))
     print(table(ours, theirs))
 
 
@@ -59,6 +81,14 @@ def table(ours, theirs):
     if o and t:
         for k in ["forward_s", "backward_s", "forward_backward_s", "adamw_s"]:
             lines.append(f"| train {o['batch']}×{o['seq']}, {k} | {o[k]:.3f} | {t[k]:.3f} | {t[k] / o[k]:.2f} |")
+        step_o = o["forward_backward_s"] + o.get("grad_norm_s", 0.0) + o["adamw_s"]
+        step_t = t["forward_backward_s"] + t["adamw_s"]
+        lines.append(f"| train {o['batch']}×{o['seq']}, whole step (ours with the clipping norm) | {step_o:.3f} | "
+                     f"{step_t:.3f} | {step_t / step_o:.2f} |")
+        lines.append(f"| train {o['batch']}×{o['seq']}, CPU seconds of the whole process (load included) | "
+                     f"{o['process_cpu_s']:.1f} | {t['process_cpu_s']:.1f} | {t['process_cpu_s'] / o['process_cpu_s']:.2f} |")
+        lines.append(f"| train {o['batch']}×{o['seq']}, peak RSS of the process, GiB (< 1: sharpen smaller) | "
+                     f"{o['peak_rss_gib']:.2f} | {t['peak_rss_gib']:.2f} | {o['peak_rss_gib'] / t['peak_rss_gib']:.2f} |")
     return "\n".join(lines)
 
 

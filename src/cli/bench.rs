@@ -72,8 +72,40 @@ pub struct BenchTrainArgs {
     pub repeats: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// candle's composed differentiable ops instead of the fused kernels (the reference path).
+    #[arg(long)]
+    pub composed_ops: bool,
+    /// Layers per checkpointed segment [default: the train config's].
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
     #[command(flatten)]
     pub device: super::DeviceFlags,
+}
+
+/// CPU seconds used so far by all of this process's threads (Linux: each thread's schedstat),
+/// None elsewhere. On a loaded machine this is the work done, where wall time is mostly the
+/// wait for a core.
+fn process_cpu_seconds() -> Option<f64> {
+    let mut ns = 0u64;
+    for t in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(t.ok()?.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 * 1e-9)
+}
+
+/// Reset the process's peak resident memory (Linux: /proc/self/clear_refs), so that a later
+/// [`peak_rss_gib`] is the peak since now. Returns whether it could.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Peak resident memory of the process in GiB (Linux: VmHWM), None elsewhere.
+fn peak_rss_gib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / (1u64 << 20) as f64)
 }
 
 /// The benchmark's prompts (scripts/bench/bench_baseline.py builds the same strings).
@@ -160,29 +192,59 @@ fn bench_train(a: &BenchTrainArgs) -> Result<()> {
     let pads = vec![0; a.batch];
     let weights = vec![-1.0 / (a.batch * (a.seq - 1)) as f32; a.batch * (a.seq - 1)];
     let cfg = sharpen::train::config::TrainConfig::default();
-    let backward = sharpen::model::BackwardOptions { profile: true, ..cfg.backward() };
+    let mut backward =
+        sharpen::model::BackwardOptions { profile: true, composed_ops: a.composed_ops, ..cfg.backward() };
+    if let Some(k) = a.checkpoint_every {
+        backward.checkpoint_every = k;
+    }
     let params = m.named_vars().to_vec();
     let hp = AdamWParams { state_dtype: cfg.optimizer_state_dtype()?, ..AdamWParams::default() };
     let mut opt = AdamW::new(params.clone(), hp, true)?;
-    let (mut fwd, mut bwd, mut step) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let (mut fwd, mut bwd, mut norm_s, mut step) = (f64::INFINITY, f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let mut phases = [f64::INFINITY; 4];
+    let (mut cpu_fb, mut cpu_opt) = (f64::INFINITY, f64::INFINITY);
+    let peak_reset = reset_peak_rss();
     for _ in 0..a.repeats.max(1) {
         let mut grads = Grads::new();
+        let c0 = process_cpu_seconds();
         let t0 = Instant::now();
         m.weighted_logprob_backward(&ids, &pads, &weights, backward, &mut grads)?;
         let t1 = Instant::now();
+        let c1 = process_cpu_seconds();
         let norm = grad_norm(&grads, &params)?;
-        opt.step(&grads, cfg.lr, clip_scale(norm, cfg.clip))?;
         let t2 = Instant::now();
+        opt.step(&grads, cfg.lr, clip_scale(norm, cfg.clip))?;
+        let t3 = Instant::now();
+        if let (Some(c0), Some(c1), Some(c3)) = (c0, c1, process_cpu_seconds()) {
+            cpu_fb = cpu_fb.min(c1 - c0);
+            cpu_opt = cpu_opt.min(c3 - c1);
+        }
         // The first pass over the layers is the forward; the head and the recomputed layers'
         // backward are the backward.
         let forward = grads.phase_seconds[0];
         fwd = fwd.min(forward);
         bwd = bwd.min((t1 - t0).as_secs_f64() - forward);
-        step = step.min((t2 - t1).as_secs_f64());
+        norm_s = norm_s.min((t2 - t1).as_secs_f64());
+        step = step.min((t3 - t2).as_secs_f64());
+        for (p, s) in phases.iter_mut().zip(grads.phase_seconds) {
+            *p = p.min(s);
+        }
     }
+    // adamw_s is the optimizer step alone (what torch.optim.AdamW.step times); the trainer also
+    // takes the gradient norm for clipping first (grad_norm_s). phase_s: the backward's phases
+    // (sharpen::model::profile::PHASES), each the best over the repeats.
     let line = serde_json::json!({
         "impl": "sharpen", "what": "train", "batch": a.batch, "seq": a.seq,
         "forward_s": fwd, "backward_s": bwd, "forward_backward_s": fwd + bwd, "adamw_s": step,
+        "grad_norm_s": norm_s,
+        // CPU seconds of all threads (spinning included): forward + backward, norm + AdamW.
+        "cpu_forward_backward_s": cpu_fb.is_finite().then_some(cpu_fb),
+        "cpu_optimizer_s": cpu_opt.is_finite().then_some(cpu_opt),
+        // Peak resident memory over the timed steps (weights, gradients, moments, activations).
+        "peak_rss_step_gib": if peak_reset { peak_rss_gib() } else { None },
+        "checkpoint_every": backward.checkpoint_every, "composed_ops": backward.composed_ops,
+        "phase_s": sharpen::model::profile::PHASES.iter().zip(phases)
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
     });
     println!("{line}");
     Ok(())

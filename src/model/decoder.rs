@@ -50,7 +50,7 @@ impl Block {
             path,
         )?;
         let x = (x + h)?;
-        let h = self.mlp.forward(&self.post_norm.forward(&x, path)?)?;
+        let h = self.mlp.forward(&self.post_norm.forward(&x, path)?, path)?;
         x + h
     }
 }

@@ -1,6 +1,7 @@
 //! The gated MLP of all three families: down(silu(gate(x)) * up(x)).
 
 use super::linear::Linear;
+use super::Path;
 use candle_core::{Result, Tensor};
 
 pub struct Mlp {
@@ -10,8 +11,13 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let g = candle_nn::ops::silu(&self.gate.forward(x)?)?;
-        self.down.forward(&(g * self.up.forward(x)?)?)
+    /// The training path fuses silu(gate)·up into one op with a one-pass backward (`fused`).
+    pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
+        let (g, u) = (self.gate.forward(x)?, self.up.forward(x)?);
+        let h = match path {
+            Path::Train { composed } => super::fused::silu_mul(&g, &u, composed)?,
+            Path::Infer => (candle_nn::ops::silu(&g)? * u)?,
+        };
+        self.down.forward(&h)
     }
 }
