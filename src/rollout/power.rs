@@ -74,11 +74,7 @@ impl State {
     }
 
     fn suffix(&self, t: usize) -> Suffix {
-        Suffix {
-            log_ref: self.log_ref[t..].iter().sum(),
-            log_q: self.log_q[t..].iter().sum(),
-            positions: self.positions(),
-        }
+        Suffix::of(&self.log_ref, &self.log_q, t)
     }
 
     /// Decisions 0..t (t ≤ the number of tokens).

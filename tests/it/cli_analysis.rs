@@ -3,15 +3,11 @@
 #[path = "../../analysis/tests/it/common/mod.rs"]
 mod analysis_common;
 
+use crate::common::sharpen;
 use analysis_common::{records, Shape};
 use sharpen_analysis::runlog::RunLogWriter;
 use sharpen_toy::Regime;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sharpen-cli-{name}-{}", std::process::id()));

@@ -1,28 +1,16 @@
 //! `sharpen sample --power` and `sharpen eval --power` on the tiny llama fixture: the flags'
 //! validation (one-line errors, exit code 2), the samples against the library, the eval's cost.
 
+use crate::common::{refused, sharpen};
 use serde_json::Value;
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
 use sharpen::rollout::{power_sample, SamplingParams};
 use sharpen::toy::mcmc::{PowerSampler, Proposal};
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 fn model_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama")
-}
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
-
-/// A refusal: exit code 2 and one line on stderr that contains `want`.
-fn refused(o: &Output, want: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(want), "expected '{want}' in: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
 }
 
 #[test]

@@ -1,12 +1,9 @@
 //! Runs that cannot corrupt each other, settings that cannot make NaN models, sizes that cannot
 //! crash: each test reproduces a finding of the reliability review and checks the fix.
 
+use crate::common::{refused, sharpen};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
 
 fn tiny() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama").display().to_string()
@@ -40,14 +37,6 @@ fn train(out: &Path, sets: &[&str], flags: &[&str]) -> Output {
 
 fn ok(o: &Output) {
     assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// A refusal: exit code 2 and one line on stderr that contains `want`.
-fn refused(o: &Output, want: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains(want), "expected '{want}' in: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
 }
 
 #[test]

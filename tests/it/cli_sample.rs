@@ -1,5 +1,6 @@
 //! End-to-end: `sharpen sample` on the tiny llama fixture (word-level tokenizer, ChatML template).
 
+use crate::common::sharpen;
 use serde_json::Value;
 use sharpen::lm::LanguageModel;
 use sharpen::model::LoadOptions;
@@ -9,10 +10,6 @@ use std::process::{Command, Output};
 
 fn model_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama")
-}
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
 }
 
 fn json_lines(out: &Output) -> Vec<Value> {

@@ -1,11 +1,7 @@
 //! End-to-end: the `sharpen toy` commands as a user runs them.
 
+use crate::common::sharpen;
 use std::io::Write;
-use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
 
 fn problem_file(json: &str) -> tempfile_path::TempPath {
     tempfile_path::write(json)

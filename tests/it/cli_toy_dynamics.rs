@@ -1,11 +1,7 @@
 //! End-to-end: `sharpen toy train` and `sharpen toy flow` as a user runs them.
 
+use crate::common::sharpen;
 use sharpen_analysis::runlog::RunLog;
-use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
 
 fn temp_dir(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("sharpen-cli-dyn-{tag}-{}", std::process::id()));

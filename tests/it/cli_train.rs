@@ -1,11 +1,7 @@
 //! `sharpen train` and `sharpen eval` end to end on the tiny fixture model.
 
+use crate::common::sharpen;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn sharpen(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().unwrap()
-}
 
 fn fixture() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-llama").display().to_string()

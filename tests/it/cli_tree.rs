@@ -1,10 +1,6 @@
 //! End-to-end: `sharpen toy tree` as a user runs it.
 
-use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
+use crate::common::sharpen;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let out = sharpen(args);

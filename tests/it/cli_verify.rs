@@ -1,10 +1,6 @@
 //! End-to-end: `sharpen verify` as a user runs it.
 
-use std::process::{Command, Output};
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
-}
+use crate::common::sharpen;
 
 fn temp_file(name: &str, content: &str) -> std::path::PathBuf {
     let p = std::env::temp_dir().join(format!("sharpen-verify-{}-{name}", std::process::id()));

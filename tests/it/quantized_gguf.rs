@@ -5,6 +5,7 @@
 //!
 //! The SmolLM2 tests need models/ (scripts/fetch-test-model.sh; .ci/run calls it).
 
+use crate::common::sharpen;
 use candle_core::quantized::gguf_file;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, IndexOp, Tensor};
@@ -14,7 +15,7 @@ use sharpen::model::LoadOptions;
 use sharpen::quantized::QuantizedModel;
 use sharpen::rollout::{sample, Decoder, SamplingParams};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,10 +41,6 @@ fn fixture(name: &str) -> Value {
 
 fn u32s(v: &Value) -> Vec<u32> {
     v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
-}
-
-fn sharpen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
 }
 
 #[test]

@@ -128,6 +128,14 @@ pub struct Suffix {
     pub positions: usize,
 }
 
+impl Suffix {
+    /// The suffix from decision `t` of a chain state whose decisions carry these per-decision
+    /// log-probabilities (under π_ref and under the proposal); every sampler's state uses it.
+    pub fn of(log_ref: &[f64], log_q: &[f64], t: usize) -> Suffix {
+        Suffix { log_ref: log_ref[t..].iter().sum(), log_q: log_q[t..].iter().sum(), positions: log_ref.len() }
+    }
+}
+
 /// log of the Metropolis–Hastings ratio for moving from `current` to `proposed` by resampling
 /// the same position: α·Δlog π_ref + the reverse proposal over the forward one, the position
 /// choice (1/n) included.
@@ -151,11 +159,7 @@ impl State {
         self.log_ref.len()
     }
     fn suffix(&self, t: usize) -> Suffix {
-        Suffix {
-            log_ref: self.log_ref[t..].iter().sum(),
-            log_q: self.log_q[t..].iter().sum(),
-            positions: self.positions(),
-        }
+        Suffix::of(&self.log_ref, &self.log_q, t)
     }
     /// Keep decisions 0..t (all tokens, since t ≤ number of tokens).
     fn truncate_from(&mut self, src: &State, t: usize) {

@@ -1,10 +1,11 @@
-//! Helpers shared by the rollout tests: the tiny fixture models, three prompts of different
-//! lengths, and the check that a rollout's log-probabilities are the model's own.
+//! Helpers shared by the tests: the tiny fixture models, three prompts of different lengths, the
+//! check that a rollout's log-probabilities are the model's own, and running the binary.
 
 use candle_core::{Device, IndexOp, Tensor};
 use sharpen::model::{next_token_logprobs, LoadOptions, Model};
 use sharpen::rollout::Rollout;
 use std::path::PathBuf;
+use std::process::{Command, Output};
 
 pub fn model(name: &str) -> Model {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(format!("tiny-{name}"));
@@ -27,4 +28,17 @@ pub fn assert_logprobs_are_the_models_own(m: &Model, prompts: &[Vec<u32>], rollo
             assert!((a - b).abs() < 1e-4, "{a} vs {b}");
         }
     }
+}
+
+/// Run the `sharpen` binary with `args`.
+pub fn sharpen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sharpen")).args(args).output().expect("binary runs")
+}
+
+/// A refusal: exit code 2 and one line on stderr that contains `want`.
+pub fn refused(o: &Output, want: &str) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(want), "expected '{want}' in: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
 }
