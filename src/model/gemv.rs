@@ -112,8 +112,10 @@ enum Kernel {
 }
 
 impl Kernel {
+    /// The widest kernel this CPU runs (looked up once).
     fn detect() -> Self {
-        *Self::available().last().expect("the portable kernel")
+        static WIDEST: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *WIDEST.get_or_init(|| *Self::available().last().expect("the portable kernel"))
     }
 
     /// The kernels this CPU can run, the widest last.
