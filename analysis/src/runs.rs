@@ -24,6 +24,14 @@ impl Run {
         ["ignore_eos", "fixed_length"].iter().any(|k| h.config.get(*k).and_then(|v| v.as_bool()).unwrap_or(false))
     }
 
+    /// Whether the log stops short of the steps its header's config planned (`steps`): a run
+    /// still going, or interrupted and not yet resumed. A log without that key counts as whole.
+    pub fn unfinished(&self) -> bool {
+        let Some(h) = &self.log.header else { return false };
+        let Some(planned) = h.config.get("steps").and_then(|v| v.as_u64()) else { return false };
+        self.log.steps.iter().map(|s| s.step + 1).max().unwrap_or(0) < planned
+    }
+
     /// Where the regime's r came from: the header's config key `reward` (docs/design.md §1a);
     /// absent (logs from before the key existed, toy runs) or unreadable means the task reward.
     pub fn reward_source(&self) -> RewardSource {
@@ -78,6 +86,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<Run>, RunLogError> {
     files.sort();
     files.dedup();
     files.into_iter().map(|path| Ok(Run { log: RunLog::read(&path)?, path })).collect()
+}
+
+/// The runs whose logs hold every planned step, and the paths of the others ([`Run::unfinished`]):
+/// a sweep read while it runs must not count its half-done runs as seeds.
+pub fn split_unfinished(runs: Vec<Run>) -> (Vec<Run>, Vec<PathBuf>) {
+    let (unfinished, done): (Vec<Run>, Vec<Run>) = runs.into_iter().partition(Run::unfinished);
+    (done, unfinished.into_iter().map(|r| r.path).collect())
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), RunLogError> {

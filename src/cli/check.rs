@@ -1,7 +1,7 @@
 //! `sharpen check`: the predictions P1–P7 on run logs.
 
 use super::table::render_table;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use sharpen_analysis::{predictions, runs};
 use std::path::PathBuf;
@@ -18,10 +18,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let loaded = runs::load(&args.runs).context("reading run logs")?;
-    if loaded.is_empty() {
-        bail!("no run logs (*.jsonl) found under the given paths");
-    }
+    let loaded = super::load_finished_runs(&args.runs)?;
     let groups = runs::group(&loaded);
     if groups.is_empty() {
         bail!("none of the {} run logs has a run header naming its regime", loaded.len());

@@ -49,15 +49,7 @@ pub fn run(args: &FiguresArgs) -> Result<()> {
         .with_context(|| format!("--out {} is not a writable folder", args.out.display()))?;
     let wanted = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
     let jobs: Vec<_> = exact.iter().filter(|f| wanted(f.name)).collect();
-    let groups = if args.runs.is_empty() {
-        Vec::new()
-    } else {
-        let loaded = runs::load(&args.runs).context("reading run logs")?;
-        if loaded.is_empty() {
-            bail!("no run logs (*.jsonl) found under the given paths");
-        }
-        runs::group(&loaded)
-    };
+    let groups = if args.runs.is_empty() { Vec::new() } else { runs::group(&super::load_finished_runs(&args.runs)?) };
     let llm_jobs = if groups.is_empty() { 0 } else { llm_names.iter().filter(|n| wanted(n)).count() };
 
     let bar = ProgressBar::new((jobs.len() + llm_jobs) as u64);

@@ -202,3 +202,22 @@ mod tests {
         assert_eq!(one_line(&e), "shape mismatch");
     }
 }
+
+/// The run logs under `paths` that hold every planned step, for `check` and `figures`; the
+/// unfinished ones (a sweep still running) are named on stderr and left out.
+pub(crate) fn load_finished_runs(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<sharpen_analysis::runs::Run>> {
+    use anyhow::Context;
+    let loaded = sharpen_analysis::runs::load(paths).context("reading run logs")?;
+    if loaded.is_empty() {
+        anyhow::bail!("no run logs (*.jsonl) found under the given paths");
+    }
+    let (finished, unfinished) = sharpen_analysis::runs::split_unfinished(loaded);
+    if !unfinished.is_empty() {
+        let names: Vec<String> = unfinished.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("note: left out {} unfinished run(s) (fewer steps than planned): {}", names.len(), names.join(", "));
+    }
+    if finished.is_empty() {
+        anyhow::bail!("every run log under the given paths is unfinished");
+    }
+    Ok(finished)
+}

@@ -47,6 +47,35 @@ fn check_prints_verdicts_and_json() {
 }
 
 #[test]
+fn check_leaves_out_unfinished_runs_and_names_them() {
+    let d = scratch("unfinished");
+    let logs = d.join("logs");
+    // Two task runs of 100 logged steps: seed 0 planned 100 (finished), seed 1 planned 200 (a
+    // run still going). Only seed 0 may count.
+    for (seed, planned) in [(0u64, 100u64), (1, 200)] {
+        let mut w = RunLogWriter::open(&logs.join(format!("task-{seed}.jsonl")), false).unwrap();
+        for mut r in records(Regime::task_reward(), seed, 100, Shape { acc: (0.4, 0.7), ..Shape::default() }, false) {
+            if let sharpen_analysis::runlog::Record::Run(h) = &mut r {
+                h.config.insert("steps".into(), serde_json::json!(planned));
+            }
+            w.write(&r).unwrap();
+        }
+    }
+    let out = sharpen(&["check", "--runs", logs.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("left out 1 unfinished run(s)") && err.contains("task-1.jsonl"), "{err}");
+    assert!(!err.contains("task-0.jsonl"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.as_array().unwrap().iter().all(|c| c["runs"] == 1), "{v}");
+    // Nothing finished: a one-line error.
+    let out = sharpen(&["check", "--runs", logs.join("task-1.jsonl").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("every run log under the given paths is unfinished"));
+    std::fs::remove_dir_all(d).unwrap();
+}
+
+#[test]
 fn bad_inputs_give_one_line_errors() {
     let d = scratch("bad");
     std::fs::write(d.join("bad.jsonl"), "{\"kind\": \"step\"}\n").unwrap();
