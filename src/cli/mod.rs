@@ -188,21 +188,6 @@ pub fn one_line(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn one_line_drops_repeats_and_backtraces() {
-        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
-        let e =
-            anyhow::Error::new(io).context("reading x.json: No such file or directory (os error 2)").context("loading");
-        assert_eq!(one_line(&e), "loading: reading x.json: No such file or directory (os error 2)");
-        let e = anyhow::anyhow!("shape mismatch\nStack backtrace:\n   0: candle::foo\n   1: main");
-        assert_eq!(one_line(&e), "shape mismatch");
-    }
-}
-
 /// The run logs under `paths` that hold every planned step, for `check` and `figures`; the
 /// unfinished ones (a sweep still running) are named on stderr and left out.
 pub(crate) fn load_finished_runs(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<sharpen_analysis::runs::Run>> {
@@ -220,4 +205,19 @@ pub(crate) fn load_finished_runs(paths: &[std::path::PathBuf]) -> anyhow::Result
         anyhow::bail!("every run log under the given paths is unfinished");
     }
     Ok(finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_drops_repeats_and_backtraces() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let e =
+            anyhow::Error::new(io).context("reading x.json: No such file or directory (os error 2)").context("loading");
+        assert_eq!(one_line(&e), "loading: reading x.json: No such file or directory (os error 2)");
+        let e = anyhow::anyhow!("shape mismatch\nStack backtrace:\n   0: candle::foo\n   1: main");
+        assert_eq!(one_line(&e), "shape mismatch");
+    }
 }
