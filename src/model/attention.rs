@@ -32,7 +32,7 @@ pub struct LayerCache<'a> {
 impl Attention {
     fn heads(&self, x: &Tensor, proj: &Linear, n: usize, norm: Option<&RmsNorm>, path: Path) -> Result<Tensor> {
         let (b, t, _) = x.dims3()?;
-        let y = proj.forward(x)?.reshape((b, t, n, self.head_dim))?;
+        let y = proj.forward(x, path)?.reshape((b, t, n, self.head_dim))?;
         let y = match norm {
             Some(nm) => nm.forward(&y, path)?,
             None => y,
@@ -81,6 +81,6 @@ impl Attention {
         };
         let out = probs.reshape((b, kvh, rep * t, l))?.matmul(&v)?;
         let out = out.reshape((b, h, t, d))?.transpose(1, 2)?.reshape((b, t, h * d))?;
-        self.o.forward(&out)
+        self.o.forward(&out, path)
     }
 }

@@ -217,7 +217,7 @@ impl Model {
 
     /// Final norm and language-model head: hidden states (N, hidden) → logits (N, vocab).
     pub(crate) fn head(&self, x: &Tensor, path: Path) -> candle_core::Result<Tensor> {
-        self.norm.forward(x, path)?.matmul(&self.lm_head.t()?)
+        super::linear::matmul_wt(&self.norm.forward(x, path)?, &self.lm_head, path)
     }
 
     fn run(

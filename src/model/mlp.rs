@@ -13,11 +13,11 @@ pub struct Mlp {
 impl Mlp {
     /// The training path fuses silu(gate)·up into one op with a one-pass backward (`fused`).
     pub fn forward(&self, x: &Tensor, path: Path) -> Result<Tensor> {
-        let (g, u) = (self.gate.forward(x)?, self.up.forward(x)?);
+        let (g, u) = (self.gate.forward(x, path)?, self.up.forward(x, path)?);
         let h = match path {
             Path::Train { composed } => super::fused::silu_mul(&g, &u, composed)?,
             Path::Infer => (candle_nn::ops::silu(&g)? * u)?,
         };
-        self.down.forward(&h)
+        self.down.forward(&h, path)
     }
 }

@@ -19,6 +19,7 @@ pub mod config;
 mod decoder;
 pub mod error;
 mod fused;
+mod gemv;
 mod grads;
 mod linear;
 mod load;
