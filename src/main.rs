@@ -7,6 +7,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    sharpen::device::keep_freed_memory();
     sharpen::device::fix_thread_count();
     let cli = cli::Cli::parse();
     let debug = cli.debug;

@@ -19,7 +19,7 @@ mod power;
 pub use device::{nucleus_mask, pick as pick_on_device};
 pub use power::{power_sample, power_sample_with, LogAcceptance, PowerOutput, PowerRollout};
 
-use crate::model::{KvCache, Model, ModelError};
+use crate::model::{GatherRow, KvCache, Model, ModelError};
 use candle_core::{DType, Device, Tensor};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -227,6 +227,16 @@ pub trait Decoder {
     fn as_model(&self) -> Option<&Model> {
         None
     }
+    /// The cache of batch rows `keep` only (in that order), with room for `room` more slots, so
+    /// that finished rows leave the batch; None where the decoder cannot (its rows then stay).
+    fn compact(
+        &self,
+        _cache: &Self::Cache,
+        _keep: &[usize],
+        _room: usize,
+    ) -> Result<Option<Self::Cache>, RolloutError> {
+        Ok(None)
+    }
 }
 
 impl Decoder for Model {
@@ -252,6 +262,11 @@ impl Decoder for Model {
     }
     fn next_logits(&self, ids: &Tensor, cache: &mut KvCache) -> Result<Tensor, RolloutError> {
         Ok(self.forward_cached(ids, cache, true)?)
+    }
+    fn compact(&self, cache: &KvCache, keep: &[usize], room: usize) -> Result<Option<KvCache>, RolloutError> {
+        let rows: Vec<GatherRow> =
+            keep.iter().map(|&row| GatherRow { source: 0, row, keep: cache.len() - cache.left_pad()[row] }).collect();
+        Ok(Some(KvCache::gather(&[cache], &rows, room)?))
     }
 }
 
@@ -336,37 +351,41 @@ pub fn sample<D: Decoder + ?Sized>(
     let v = model.vocab_size();
     let mut out: Vec<Rollout> = rows.iter().map(|&(i, j)| empty(i, j)).collect();
     let mut done: Vec<bool> = budget.iter().map(|&n| n == 0).collect();
+    // The rows still in the batch (batch position → row). Finished rows leave it when they are
+    // half of it (`Decoder::compact`): a row draws only from its own stream, so which rows share
+    // its batch changes nothing of its samples.
+    let mut active: Vec<usize> = (0..b).collect();
     for step in 0..steps {
         let (next, picks) = if on_device {
             let uniforms = if device.is_cpu() {
                 let u: Vec<f32> =
-                    rngs.iter_mut().flat_map(|g| (0..v).map(|_| g.gen::<f32>()).collect::<Vec<_>>()).collect();
-                Tensor::from_vec(u, (b, v), &device)?
+                    active.iter().flat_map(|&r| (0..v).map(|_| rngs[r].gen::<f32>()).collect::<Vec<_>>()).collect();
+                Tensor::from_vec(u, (active.len(), v), &device)?
             } else {
-                Tensor::rand(0f32, 1f32, (b, v), &device)?
+                Tensor::rand(0f32, 1f32, (active.len(), v), &device)?
             };
             let (tokens, lps) = device::pick(&logits.squeeze(1)?, params, &uniforms)?;
             let picks: Vec<(u32, f32)> = tokens.to_vec1::<u32>()?.into_iter().zip(lps.to_vec1::<f32>()?).collect();
             (tokens.unsqueeze(1)?, picks)
         } else {
             // One uniform per row and step, drawn in row order; the picks run in parallel.
-            let us: Vec<f64> = rngs.iter_mut().map(|g| g.gen()).collect();
+            let us: Vec<f64> = active.iter().map(|&r| rngs[r].gen()).collect();
             let picks: Vec<(u32, f32)> = with_host_logits(&logits, |host| {
-                (0..b)
+                (0..active.len())
                     .into_par_iter()
-                    .map_init(PickScratch::default, |sc, r| {
-                        if done[r] {
+                    .map_init(PickScratch::default, |sc, i| {
+                        if done[active[i]] {
                             (0, 0.0)
                         } else {
-                            pick(&host[r * v..(r + 1) * v], params, us[r], sc)
+                            pick(&host[i * v..(i + 1) * v], params, us[i], sc)
                         }
                     })
                     .collect()
             })?;
-            let next = Tensor::from_vec(picks.iter().map(|p| p.0).collect::<Vec<_>>(), (b, 1), &device)?;
+            let next = Tensor::from_vec(picks.iter().map(|p| p.0).collect::<Vec<_>>(), (active.len(), 1), &device)?;
             (next, picks)
         };
-        for (r, &(tok, lp)) in picks.iter().enumerate() {
+        for (&r, &(tok, lp)) in active.iter().zip(&picks) {
             if done[r] {
                 continue;
             }
@@ -381,6 +400,16 @@ pub fn sample<D: Decoder + ?Sized>(
         }
         if done.iter().all(|&d| d) || step + 1 == steps {
             break;
+        }
+        let mut next = next;
+        let live: Vec<usize> = (0..active.len()).filter(|&i| !done[active[i]]).collect();
+        if live.len() * 2 <= active.len() {
+            if let Some(c) = model.compact(&cache, &live, steps - 1 - step)? {
+                cache = c;
+                let index = Tensor::from_vec(live.iter().map(|&i| i as u32).collect::<Vec<_>>(), live.len(), &device)?;
+                next = next.index_select(&index, 0)?;
+                active = live.iter().map(|&i| active[i]).collect();
+            }
         }
         logits = model.next_logits(&next, &mut cache)?;
     }

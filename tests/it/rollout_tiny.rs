@@ -102,3 +102,52 @@ fn sampled_first_tokens_follow_the_tempered_softmax() {
     let max_p = probs.iter().copied().fold(0.0f32, f32::max);
     assert!(max_p < 0.5, "the test needs a spread-out distribution, max p = {max_p}");
 }
+
+/// The model behind a decoder that cannot compact its cache: finished rows stay in the batch.
+struct Uncompacted<'a>(&'a Model);
+
+impl sharpen::rollout::Decoder for Uncompacted<'_> {
+    type Cache = sharpen::model::KvCache;
+    fn vocab_size(&self) -> usize {
+        self.0.config().vocab_size
+    }
+    fn context_len(&self) -> usize {
+        self.0.config().max_position_embeddings
+    }
+    fn device(&self) -> &Device {
+        self.0.device()
+    }
+    fn kv_bytes_per_token(&self) -> usize {
+        sharpen::rollout::Decoder::kv_bytes_per_token(self.0)
+    }
+    fn new_cache(&self, left_pad: Vec<usize>, capacity: usize) -> Result<Self::Cache, sharpen::rollout::RolloutError> {
+        Ok(self.0.new_cache(left_pad, capacity)?)
+    }
+    fn next_logits(&self, ids: &Tensor, cache: &mut Self::Cache) -> Result<Tensor, sharpen::rollout::RolloutError> {
+        Ok(self.0.forward_cached(ids, cache, true)?)
+    }
+}
+
+#[test]
+fn finished_rows_leave_the_batch_without_changing_any_sample() {
+    let m = model("llama");
+    // Eight EOS ids of 64: rows stop after a few tokens, at different steps, so the batch of
+    // 3 × 8 rows shrinks several times (whenever half of it has finished).
+    let eos: Vec<u32> = (0..8).map(|i| i * 8 + 3).collect();
+    let p = SamplingParams { max_new_tokens: 40, seed: 5, ..SamplingParams::default() };
+    let compacted = sample(&m, &prompts(), 8, &eos, &p).unwrap();
+    let kept = sample(&Uncompacted(&m), &prompts(), 8, &eos, &p).unwrap();
+    let lengths: Vec<usize> = compacted.iter().map(|r| r.tokens.len()).collect();
+    let mut sorted = lengths.clone();
+    sorted.sort_unstable();
+    // The batch did shrink: half of the rows had stopped while a quarter still had 3 steps to go.
+    assert!(sorted[11] + 3 <= sorted[18], "lengths {sorted:?}");
+    for (a, b) in compacted.iter().zip(&kept) {
+        assert_eq!(a.tokens, b.tokens);
+        assert_eq!(a.stop, b.stop);
+        for (x, y) in a.logprobs.iter().zip(&b.logprobs) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+    }
+    assert_logprobs_are_the_models_own(&m, &prompts(), &compacted);
+}
