@@ -9,8 +9,10 @@
 #   NAME REGIME_FILE SEED [KEY=VALUE ...]
 # A run whose log already holds step N−1 is skipped; one with a checkpoint is resumed
 # (`sharpen train --resume`); one without is started afresh (`--overwrite`, since a log without a
-# checkpoint holds no step worth keeping). Each finished run's log.jsonl is committed. Stop the
-# script at any point (the trainer checkpoints every `checkpoint_every` steps) and run it again.
+# checkpoint holds no step worth keeping). Each finished run's log.jsonl is committed, and its
+# checkpoints (`last/`, `best/`: 3 GiB for SmolLM2 with AdamW's state) are then deleted, since
+# only an unfinished run needs one; KEEP_CHECKPOINTS=1 keeps them. Stop the script at any point
+# (the trainer checkpoints every `checkpoint_every` steps) and run it again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 plan=${1:?usage: scripts/sweep/run-plan.sh PLAN}
@@ -47,4 +49,5 @@ grep -vE '^(#|out=|config=|set=|$)' "$plan" | while read -r name regime seed res
   echo "== $name: ${mode[0]#--} ($(date -u +%H:%M))"
   "$SHARPEN" train "${configs[@]}" --config "$regime" "${sets[@]}" "${mode[@]}" </dev/null
   commit "$dir/log.jsonl" "runs: $name ($steps steps)"
+  [ "${KEEP_CHECKPOINTS:-0}" = 1 ] || rm -rf -- "$dir/last" "$dir/best"
 done
