@@ -5,10 +5,10 @@
 //! the predicted side of the claim's threshold, `fails` when it lies entirely on the other side,
 //! and `not enough data` when a group has too few points or the interval straddles the threshold.
 
-use crate::evidence::{drop_from_best, last_window, trend, window_change, Estimate, Series};
+use crate::evidence::{drop_from_best, last_window, trend, window_change, Estimate, Series, MIN_RUNS_FOR_CLUSTER};
 use crate::runlog::StepRecord;
 use crate::runs::{Family, Group};
-use crate::stats::{bounded_mean_ci, mean, wilson, Ci};
+use crate::stats::{bounded_mean_ci, mean, mean_ci, wilson, Ci};
 use serde::Serialize;
 use sharpen_toy::report::Table;
 use sharpen_toy::row;
@@ -132,9 +132,28 @@ fn scale(e: Estimate, k: f64) -> Estimate {
     Estimate { value: e.value * k, ci: Ci { lo: e.ci.lo * k, hi: e.ci.hi * k } }
 }
 
+/// A first→last evaluation change averaged over runs, with an interval covering both sources of
+/// error. The evaluation's own: each pass@k is a mean over its problems of values in [0, 1], so
+/// `var` (the sum over runs of both evaluations' squared half-widths) gives a normal interval
+/// for the mean. The seeds': from [`MIN_RUNS_FOR_CLUSTER`] runs on, a bootstrap over runs of
+/// their changes, as every other check does. The interval is the union of the two: with few runs
+/// the bootstrap alone can be narrower than the measurement error, and the measurement interval
+/// alone would call a regime decided whose seeds split between two outcomes (half of them
+/// collapsing, half not).
+fn eval_change(diffs: &[f64], var: f64, seed: u64) -> Option<Estimate> {
+    let d = mean(diffs);
+    let half = var.sqrt() / diffs.len() as f64;
+    let mut ci = Ci { lo: d - half, hi: d + half };
+    if diffs.len() >= MIN_RUNS_FOR_CLUSTER {
+        let runs = mean_ci(diffs, seed)?;
+        ci = Ci { lo: ci.lo.min(runs.lo), hi: ci.hi.max(runs.hi) };
+    }
+    Some(Estimate { value: d, ci })
+}
+
 /// Accuracy gain from the start to the end of the runs, from the best source available:
-/// pass@1 of the first and last evaluations (the dataset with most problems; CI from the
-/// [0, 1]-bounded variance), else the validation accuracy logged on steps, else the task reward
+/// pass@1 of the first and last evaluations (the dataset with most problems; CI from
+/// [`eval_change`]), else the validation accuracy logged on steps, else the task reward
 /// of the training batches (first vs last window).
 fn accuracy_gain(g: &Group, seed: u64) -> Option<(Estimate, String)> {
     let mut diffs = Vec::new();
@@ -153,10 +172,11 @@ fn accuracy_gain(g: &Group, seed: u64) -> Option<(Estimate, String)> {
         var += half(pa, a.problems) + half(pb, b.problems);
     }
     if diffs.len() == g.runs.len() && !diffs.is_empty() {
-        let d = mean(&diffs);
-        let half = var.sqrt() / diffs.len() as f64;
-        let e = Estimate { value: d, ci: Ci { lo: d - half, hi: d + half } };
-        return Some((e, format!("pass@1 first→last evaluation {:+.4}, CI [{:+.4}, {:+.4}]", d, e.ci.lo, e.ci.hi)));
+        let e = eval_change(&diffs, var, seed)?;
+        return Some((
+            e,
+            format!("pass@1 first→last evaluation {:+.4}, CI [{:+.4}, {:+.4}]", e.value, e.ci.lo, e.ci.hi),
+        ));
     }
     for (what, f) in [
         ("validation accuracy", (|s: &StepRecord| s.val_accuracy) as fn(&StepRecord) -> Option<f64>),
@@ -238,7 +258,8 @@ pub fn check_group(g: &Group) -> Vec<Check> {
         Family::Tempered if g.regime.alpha > 1.0 => {
             b.trend("P3", "mean length falls (α > 1)", "mean length", length, Side::Below(0.0));
             b.trend("P3", "entropy falls (α > 1)", "entropy", |s| Some(s.entropy), Side::Below(0.0));
-            let (est, ev) = pass_at_large_k_change(g);
+            let seed = b.next_seed();
+            let (est, ev) = pass_at_large_k_change(g, seed);
             b.push("P3", "pass@k at the largest k falls (α > 1)", est, Side::Below(0.0), ev);
         }
         Family::Tilted => b.gain("P4", "accuracy rises like task reward", Side::Above(0.0)),
@@ -333,8 +354,8 @@ fn accuracy_series(g: &Group) -> Vec<Series> {
 const NO_EVALS: &str = "needs evaluation records with pass@k at two steps in every run";
 
 /// pass@k at the largest logged k: last evaluation minus first (on the dataset with the most
-/// problems), averaged over runs; CI from the [0, 1]-bounded variance.
-fn pass_at_large_k_change(g: &Group) -> (Option<Estimate>, String) {
+/// problems), averaged over runs; CI from [`eval_change`].
+fn pass_at_large_k_change(g: &Group, seed: u64) -> (Option<Estimate>, String) {
     let mut diffs = Vec::new();
     let mut var = 0.0;
     let mut kmax = 0;
@@ -357,10 +378,8 @@ fn pass_at_large_k_change(g: &Group) -> (Option<Estimate>, String) {
     if diffs.is_empty() {
         return (None, NO_EVALS.into());
     }
-    let d = mean(&diffs);
-    let half = var.sqrt() / diffs.len() as f64;
-    let e = Estimate { value: d, ci: Ci { lo: d - half, hi: d + half } };
-    (Some(e), format!("pass@{kmax} first→last evaluation {d:+.4}, CI [{:+.4}, {:+.4}]", e.ci.lo, e.ci.hi))
+    let Some(e) = eval_change(&diffs, var, seed) else { return (None, NO_EVALS.into()) };
+    (Some(e), format!("pass@{kmax} first→last evaluation {:+.4}, CI [{:+.4}, {:+.4}]", e.value, e.ci.lo, e.ci.hi))
 }
 
 /// Every check on every group.

@@ -182,3 +182,48 @@ fn p7_self_rewards_move_what_they_reward() {
     let cs = checks(&[run(Regime::task_reward(), 0, 150, bare, false)]);
     assert_eq!(verdict(&cs, "self-certainty rises"), Verdict::NotEnoughData);
 }
+
+#[test]
+fn seeds_that_split_between_two_outcomes_leave_an_evaluation_claim_undecided() {
+    // Four tempered α = 2 runs: two keep pass@16, two collapse. Each evaluation is precise (500
+    // problems), so only the spread between seeds can make the claim undecided.
+    let shape = |end: f64| Shape {
+        len: (300.0, 150.0),
+        entropy: (0.6, 0.3),
+        pass16: (0.9, end),
+        acc: (0.3, end / 3.0),
+        ..Shape::default()
+    };
+    let tempered = Regime::tempered(2.0).unwrap();
+    let split: Vec<Run> = [0.93, 0.05, 0.92, 0.04]
+        .iter()
+        .enumerate()
+        .map(|(s, &e)| run(tempered, s as u64, 100, shape(e), false))
+        .collect();
+    let c = checks(&split).into_iter().find(|c| c.claim.contains("pass@k")).unwrap();
+    assert_eq!(c.verdict, Verdict::NotEnoughData, "{c:?}");
+    let ci = c.ci.unwrap();
+    assert!(ci.lo < -0.8 && ci.hi > 0.0, "the interval spans the seeds' outcomes: {c:?}");
+
+    let all: Vec<Run> = [0.05, 0.1, 0.08, 0.04]
+        .iter()
+        .enumerate()
+        .map(|(s, &e)| run(tempered, s as u64, 100, shape(e), false))
+        .collect();
+    assert_eq!(verdict(&checks(&all), "pass@k"), Verdict::Holds);
+
+    // The same for an accuracy gain: the task reward helps two seeds and hurts two.
+    let task = |end: f64| Shape { acc: (0.4, end), ..Shape::default() };
+    let split: Vec<Run> = [0.9, 0.1, 0.85, 0.15]
+        .iter()
+        .enumerate()
+        .map(|(s, &e)| run(Regime::task_reward(), s as u64, 100, task(e), false))
+        .collect();
+    assert_eq!(verdict(&checks(&split), "validation accuracy rises"), Verdict::NotEnoughData);
+    // With one or two runs only the evaluation's error counts, as before.
+    let one = [run(Regime::task_reward(), 0, 100, task(0.9), false)];
+    let c = checks(&one).into_iter().find(|c| c.claim.contains("validation accuracy rises")).unwrap();
+    assert_eq!(c.verdict, Verdict::Holds);
+    let half = (c.ci.unwrap().hi - c.ci.unwrap().lo) / 2.0;
+    assert!(half < 0.1, "{c:?}");
+}
